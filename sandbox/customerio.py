@@ -1,0 +1,7 @@
+"""Emulator of the CustomerIO API (placeholder until its routes are written)."""
+
+from sandbox.core import Emulator
+
+
+class CustomerIOEmulator(Emulator):
+    name = "customerio"

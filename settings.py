@@ -1,0 +1,62 @@
+"""The app's configuration: read once from the environment, validated, passed in explicitly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    """Every knob of the app; each field is one environment variable of the same name."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    database_url: str = f"sqlite:///{ROOT / 'instance' / 'onboarding.db'}"
+    mappings_dir: Path = ROOT / "mappings"
+    timezone: str = "UTC"
+    public_base_url: str | None = None
+
+    hubspot_api_base: str = "https://api.hubapi.com"
+    notion_api_base: str = "https://api.notion.com"
+    slack_api_base: str = "https://slack.com/api/"
+    customerio_track_api_base: str = "https://track.customer.io/api/v1"
+
+    hubspot_access_token: SecretStr | None = None
+    hubspot_client_secret: SecretStr | None = None
+    notion_token: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    customerio_site_id: SecretStr | None = None
+    customerio_api_key: SecretStr | None = None
+
+    notion_parent_page_id: str | None = None
+    notion_projects_database_id: str | None = None
+    notion_tasks_database_id: str | None = None
+    customerio_segment_id: str | None = None
+    hubspot_portal_id: str | None = None
+    slack_workspace_url: str = "https://slack.com"
+
+    worker_enabled: bool = True
+    worker_interval_seconds: float = Field(default=1.0, gt=0)
+    rate_scale: float = Field(default=1.0, gt=0)
+    webhook_max_age_seconds: int = 300
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown timezone {value!r} (use an IANA name such as Europe/Bucharest)"
+            ) from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
