@@ -1,0 +1,1 @@
+"""One module per external service, each wrapping its official SDK behind onboarding verbs."""

@@ -1,0 +1,144 @@
+"""The durable inbox: every webhook event is stored, deduplicated, before the sender hears 2xx."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from sync.db import Store
+from sync.models import InboxEvent, utcnow
+
+REQUIRED_HUBSPOT_FIELDS = ("eventId", "objectId", "occurredAt")
+
+
+class MalformedBatch(ValueError):
+    """The body is not a JSON array of events; it was kept in the inbox for a person to see."""
+
+
+@dataclass(frozen=True)
+class Received:
+    """What one delivery added to the inbox."""
+
+    new: int
+    duplicates: int
+    malformed: int
+
+
+def store_hubspot_batch(store: Store, body: bytes) -> Received:
+    """Keep every event of one HubSpot delivery; redelivered events only bump a counter."""
+    try:
+        events = json.loads(body)
+    except ValueError as exc:
+        _keep_malformed(store, body.decode("utf-8", "replace"), f"invalid JSON: {exc}")
+        raise MalformedBatch(f"body is not valid JSON: {exc}") from exc
+    if not isinstance(events, list):
+        _keep_malformed(store, body.decode("utf-8", "replace"), "body is not a JSON array")
+        raise MalformedBatch("body must be a JSON array of events")
+    rows = _collapse(_hubspot_row(event) for event in events)
+    with store.session() as session:
+        keys = [row["dedupe_key"] for row in rows]
+        known = set(
+            session.scalars(select(InboxEvent.dedupe_key).where(InboxEvent.dedupe_key.in_(keys)))
+        )
+        _insert_or_count_redelivery(session, rows)
+    malformed = sum(1 for row in rows if row["status"] == "malformed")
+    new = len(rows) - len(known)
+    return Received(new=new, duplicates=len(events) - new, malformed=malformed)
+
+
+def pending(session: Session, limit: int = 500) -> list[InboxEvent]:
+    """Events not yet looked at, oldest change first (HubSpot does not keep order)."""
+    query = (
+        select(InboxEvent)
+        .where(InboxEvent.status == "pending")
+        .order_by(InboxEvent.occurred_at, InboxEvent.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def mark(session: Session, event: InboxEvent, status: str, note: str | None = None) -> None:
+    session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.id == event.id)
+        .values(status=status, note=note, processed_at=utcnow())
+    )
+
+
+def _collapse(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per dedupe key: a batch may carry the same event twice."""
+    by_key: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["dedupe_key"] in by_key:
+            by_key[row["dedupe_key"]]["deliveries"] += 1
+        else:
+            by_key[row["dedupe_key"]] = row
+    return list(by_key.values())
+
+
+def _hubspot_row(event: Any) -> dict[str, Any]:
+    payload = json.dumps(event, sort_keys=True)
+    base = {"source": "hubspot", "payload": payload, "received_at": utcnow(), "deliveries": 1}
+    if not isinstance(event, dict):
+        return {**base, **_malformed_fields(payload, "event is not a JSON object")}
+    missing = [name for name in REQUIRED_HUBSPOT_FIELDS if name not in event]
+    kind = event.get("subscriptionType") or event.get("eventType")
+    if missing or not kind:
+        problem = f"missing {', '.join(missing) or 'subscriptionType'}"
+        return {**base, **_malformed_fields(payload, problem)}
+    try:
+        occurred = datetime.fromtimestamp(int(event["occurredAt"]) / 1000, tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return {**base, **_malformed_fields(payload, "occurredAt is not epoch milliseconds")}
+    # eventId alone is not unique (HubSpot's docs): the reference's composite key is.
+    key = ":".join(
+        str(event.get(name)) for name in ("subscriptionId", "eventId", "objectId", "occurredAt")
+    )
+    return {
+        **base,
+        "dedupe_key": f"hubspot:{key}",
+        "kind": str(kind),
+        "object_id": str(event["objectId"]),
+        "occurred_at": occurred,
+        "status": "pending",
+        "note": None,
+    }
+
+
+def _malformed_fields(payload: str, problem: str) -> dict[str, Any]:
+    digest = hashlib.sha256(payload.encode()).hexdigest()[:32]
+    return {
+        "dedupe_key": f"malformed:{digest}",
+        "kind": None,
+        "object_id": None,
+        "occurred_at": None,
+        "status": "malformed",
+        "note": problem,
+    }
+
+
+def _keep_malformed(store: Store, payload: str, problem: str) -> None:
+    row = {"source": "hubspot", "payload": payload, "received_at": utcnow(), "deliveries": 1}
+    with store.session() as session:
+        _insert_or_count_redelivery(session, [{**row, **_malformed_fields(payload, problem)}])
+
+
+def _insert_or_count_redelivery(session: Session, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(InboxEvent).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=[InboxEvent.dedupe_key],
+        set_={"deliveries": InboxEvent.deliveries + statement.excluded.deliveries},
+    )
+    session.execute(statement)

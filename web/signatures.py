@@ -1,0 +1,86 @@
+"""HubSpot's webhook signatures (v3, else v1/v2), checked with the SDK's own algorithms."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from hubspot.exceptions import InvalidSignatureTimestampError, InvalidSignatureVersionError
+from hubspot.utils.signature import Signature
+
+MAX_AGE_SECONDS = 300
+
+# HubSpot decodes exactly these escapes in the URI before signing (see reference, section 2).
+_DECODED_ESCAPES = {
+    "%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$",
+    "%27": "'", "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";",
+}  # fmt: skip
+
+
+class InvalidSignature(Exception):
+    """The request was not signed by HubSpot with our client secret (or is too old)."""
+
+
+def signed_uri(uri: str) -> str:
+    """The URI as HubSpot signs it: a fixed set of percent-escapes decoded, others left alone."""
+    for escape, char in _DECODED_ESCAPES.items():
+        uri = uri.replace(escape, char).replace(escape.lower(), char)
+    return uri
+
+
+def verify_hubspot_signature(
+    *,
+    client_secret: str,
+    method: str,
+    uri: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    now: float | None = None,
+    max_age: int = MAX_AGE_SECONDS,
+) -> str:
+    """Raise InvalidSignature unless the request is HubSpot's; return the version that matched."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidSignature("body is not UTF-8") from exc
+    v3 = headers.get("X-HubSpot-Signature-v3")
+    if v3:
+        timestamp = headers.get("X-HubSpot-Request-Timestamp", "")
+        _check_fresh(timestamp, time.time() if now is None else now, max_age)
+        return _check(v3, client_secret, text, signed_uri(uri), method, "v3", timestamp)
+    signature = headers.get("X-HubSpot-Signature")
+    if not signature:
+        raise InvalidSignature("no X-HubSpot-Signature-v3 or X-HubSpot-Signature header")
+    version = headers.get("X-HubSpot-Signature-Version", "v1").lower()
+    if version not in ("v1", "v2"):
+        raise InvalidSignature(f"unsupported signature version {version!r}")
+    return _check(signature, client_secret, text, uri, method, version, None)
+
+
+def _check_fresh(timestamp: str, now: float, max_age: int) -> None:
+    try:
+        sent = int(timestamp) / 1000
+    except ValueError as exc:
+        raise InvalidSignature("X-HubSpot-Request-Timestamp is missing or not a number") from exc
+    if abs(now - sent) > max_age:
+        raise InvalidSignature(f"timestamp is {int(now - sent)} s away from now (limit {max_age})")
+
+
+def _check(
+    signature: str, secret: str, body: str, uri: str, method: str, version: str, ts: str | None
+) -> str:
+    try:
+        valid = Signature.is_valid(
+            signature=signature,
+            client_secret=secret,
+            request_body=body,
+            http_uri=uri,
+            http_method=method,
+            signature_version=version,
+            timestamp=ts,
+        )
+    except (InvalidSignatureTimestampError, InvalidSignatureVersionError) as exc:
+        raise InvalidSignature(str(exc)) from exc
+    if not valid:
+        raise InvalidSignature(f"{version} signature does not match")
+    return version
