@@ -171,17 +171,14 @@ class SlackEmulator(Emulator):
 
     name = "slack"
 
-    def __init__(self, **kwargs: Any) -> None:
-        scale = kwargs.get("rate_scale", 1.0)
+    def reset_state(self) -> None:
+        scale = self.rate_scale
         self._tiers = {
             tier: SlidingWindowLimit(limit=max(1, round(per_minute * scale)), window=60)
             for tier, per_minute in TIER_PER_MINUTE.items()
         }
         # About one message a second per channel, with a short burst.
         self._post_limit = TokenBucketLimit(rate=scale, burst=max(1.0, 3 * scale))
-        super().__init__(**kwargs)
-
-    def reset_state(self) -> None:
         self._tokens: dict[str, set[str]] = {DEFAULT_TOKEN: set(DEFAULT_SCOPES)}
         self._users: dict[str, dict[str, Any]] = {}
         self._channels: dict[str, dict[str, Any]] = {}
