@@ -468,14 +468,21 @@ def _parse(file: Path, name: str, errors: list[str]) -> Source | None:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        errors.append(f"{name}:{line}: (syntax): {exc.problem or exc}")
+        errors.append(_syntax_problem(name, exc))
         return None
     source = Source(name, data, {(): 1})
     if node is not None:
         _index(node, (), source, errors)
     return source
+
+
+def _syntax_problem(name: str, exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's complaint at the line it stopped, plus where the unfinished construct began."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = f"{name}:{mark.line + 1 if mark else 1}: (syntax): {exc.problem}"
+    if exc.context and exc.context_mark and exc.context_mark is not mark:
+        problem += f" ({exc.context} started on line {exc.context_mark.line + 1})"
+    return problem
 
 
 def _index(node: yaml.Node, path: Path_, source: Source, errors: list[str]) -> None:
@@ -555,11 +562,29 @@ def _unwrap_optional(annotation: Any) -> Any:
 
 @dataclass
 class Known:
-    """What the loaded files define; None where a file failed, so its checks are skipped."""
+    """Names the files define, from raw data so a file with a schema error still counts."""
 
-    read: ReadFields | None
-    roles: dict[str, Role] | None
-    playbooks: set[str] | None
+    read: dict[str, list[str]] | None  # None: fields.yaml unreadable, so skip the check
+    roles: set[str] | None
+    playbooks: set[str]
+
+
+def _known(sources: Mapping[str, Source | None], playbook_stems: Iterable[str]) -> Known:
+    """What segments, roles and templates may refer to; playbook keys must equal file names."""
+    read = _raw(sources.get("fields.yaml"), "read")
+    roles = _raw(sources.get("roles.yaml"), "roles")
+    return Known(
+        read={obj: list(read.get(obj) or []) for obj in OBJECTS}
+        if isinstance(read, dict)
+        else None,
+        roles=set(roles) if isinstance(roles, dict) else None,
+        playbooks=set(playbook_stems),
+    )
+
+
+def _raw(source: Source | None, key: str) -> Any:
+    """A top-level value of a parsed file, before validation, or None."""
+    return source.data.get(key) if source and isinstance(source.data, dict) else None
 
 
 def _template_problems(
@@ -585,7 +610,7 @@ def _record_problem(name: str, root: str, rest: list[str], known: Known) -> Iter
     """A HubSpot record placeholder must name one property that fields.yaml reads."""
     if len(rest) != 1:
         yield f"{{{name}}}: use {root}.<hubspot property>"
-    elif known.read is not None and rest[0] != "id" and rest[0] not in getattr(known.read, root):
+    elif known.read is not None and rest[0] != "id" and rest[0] not in known.read[root]:
         yield f"{{{name}}}: {rest[0]!r} is not in fields.yaml read.{root}"
 
 
@@ -642,7 +667,7 @@ def _check_segments(source: Source, segments: Segments, known: Known) -> Iterato
     for i, segment in enumerate(rules):
         if not segment.when and i < len(rules) - 1:
             yield source.problem(("segments", i, "when"), "this catch-all hides the segments below")
-        if known.playbooks is not None and segment.playbook not in known.playbooks:
+        if segment.playbook not in known.playbooks:
             names = ", ".join(sorted(known.playbooks))
             problem = f"no playbook {segment.playbook!r} (have {names})"
             yield source.problem(("segments", i, "playbook"), problem)
@@ -670,7 +695,9 @@ def _check_playbook(source: Source, playbook: Playbook, stem: str, known: Known)
     phases = {phase.key for phase in playbook.phases}
     for i, task in enumerate(playbook.tasks):
         if known.roles is not None and task.owner not in known.roles:
-            problem = f"no role {task.owner!r} in roles.yaml (have {', '.join(known.roles)})"
+            problem = (
+                f"no role {task.owner!r} in roles.yaml (have {', '.join(sorted(known.roles))})"
+            )
             yield source.problem(("tasks", i, "owner"), problem)
         if task.phase not in phases:
             problem = f"no phase {task.phase!r} (have {', '.join(sorted(phases))})"
@@ -756,11 +783,7 @@ def load_mappings(directory: Path) -> Mappings:
         errors.append(f"{directory.name}/playbooks/:1: (file): no playbook files")
     playbooks = {f.stem: load(f"playbooks/{f.name}", Playbook) for f in files}
 
-    known = Known(
-        read=fields.read if fields else None,
-        roles=roles.roles if roles else None,
-        playbooks={p.key for p in playbooks.values() if p} if all(playbooks.values()) else None,
-    )
+    known = _known(sources, playbooks)
     if triggers:
         errors += _check_triggers(sources["triggers.yaml"], triggers)
     if segments:
