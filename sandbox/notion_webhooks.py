@@ -1,0 +1,147 @@
+"""Notion's integration webhooks, sent by the sandbox to the app: the handshake, then signed events.
+
+Shapes follow developers.notion.com (webhooks, event types & delivery): one unsigned
+``{"verification_token": ...}`` POST when the subscription is created, then events signed with
+``X-Notion-Signature: sha256=<hex HMAC-SHA256(key=verification_token, msg=raw body)>``.
+Events are signals only (no changed values); the app fetches the page afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import requests
+
+API_VERSION = "2025-09-03"
+VERIFICATION = "verification"
+
+
+def sign(raw_body: bytes, verification_token: str) -> str:
+    """The ``X-Notion-Signature`` value Notion puts on an event body."""
+    digest = hmac.new(verification_token.encode(), raw_body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+@dataclass
+class Delivery:
+    """One POST to the app, as the state page and tests want to see it."""
+
+    kind: str  # "verification" or the event type
+    body: dict[str, Any]
+    headers: dict[str, str]
+    attempt: int
+    status: int | None
+    error: str | None
+    at: float = field(default_factory=time.time)
+
+
+class NotionWebhookSender:
+    """A webhook subscription: posts in background threads and records every attempt."""
+
+    def __init__(
+        self,
+        target_url: str,
+        verification_token: str,
+        *,
+        workspace_id: str | None = None,
+        workspace_name: str = "Sandbox workspace",
+        integration_id: str | None = None,
+        max_attempts: int = 3,
+        retry_delay: float = 0.5,
+        timeout: float = 5.0,
+    ) -> None:
+        self.target_url = target_url
+        self.verification_token = verification_token
+        self.subscription_id = str(uuid.uuid4())
+        self.workspace_id = workspace_id or str(uuid.uuid4())
+        self.workspace_name = workspace_name
+        self.integration_id = integration_id or str(uuid.uuid4())
+        # Notion retries failed deliveries with back-off, up to ~8 attempts (UNCONFIRMED);
+        # the sandbox keeps it to a few quick attempts so tests and demos stay short.
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay
+        self.timeout = timeout
+        self._deliveries: list[Delivery] = []
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def handshake(self) -> None:
+        """Send the one unsigned verification request Notion makes on subscription."""
+        self._start(VERIFICATION, {"verification_token": self.verification_token}, 1)
+
+    def on_change(
+        self,
+        event_type: str,
+        entity: dict[str, Any],
+        data: dict[str, Any],
+        authors: list[dict[str, Any]],
+        timestamp: str,
+    ) -> dict[str, Any]:
+        """Sign and send one event (e.g. ``page.properties_updated``); returns its body."""
+        event = {
+            "id": str(uuid.uuid4()),
+            "timestamp": timestamp,
+            "workspace_id": self.workspace_id,
+            "workspace_name": self.workspace_name,
+            "subscription_id": self.subscription_id,
+            "integration_id": self.integration_id,
+            "type": event_type,
+            "authors": authors,
+            "attempt_number": 1,
+            "api_version": API_VERSION,
+            "entity": entity,
+            "data": data,
+        }
+        self._start(event_type, event, self.max_attempts)
+        return event
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Every attempt so far, oldest first."""
+        with self._lock:
+            return [asdict(d) for d in self._deliveries]
+
+    def wait(self, timeout: float = 5.0) -> None:
+        """Block until the deliveries started so far are done (tests, shutdown)."""
+        with self._lock:
+            threads = list(self._threads)
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(deadline - time.monotonic(), 0))
+
+    def _start(self, kind: str, body: dict[str, Any], attempts: int) -> None:
+        thread = threading.Thread(target=self._deliver, args=(kind, body, attempts), daemon=True)
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def _deliver(self, kind: str, body: dict[str, Any], attempts: int) -> None:
+        for attempt in range(1, attempts + 1):
+            if kind != VERIFICATION:
+                body = {**body, "attempt_number": attempt}
+            status, error, headers = self._post(kind, body)
+            with self._lock:
+                self._deliveries.append(Delivery(kind, body, headers, attempt, status, error))
+            if status is not None and 200 <= status < 300:
+                return
+            if attempt < attempts:
+                time.sleep(self.retry_delay * 2 ** (attempt - 1))
+
+    def _post(self, kind: str, body: dict[str, Any]) -> tuple[int | None, str | None, dict]:
+        raw = json.dumps(body).encode()
+        headers = {"Content-Type": "application/json", "User-Agent": "notion-api"}
+        if kind != VERIFICATION:  # the handshake carries no signature
+            headers["X-Notion-Signature"] = sign(raw, self.verification_token)
+        try:
+            response = requests.post(
+                self.target_url, data=raw, headers=headers, timeout=self.timeout
+            )
+        except requests.RequestException as exc:
+            return None, f"{type(exc).__name__}: {exc}", headers
+        return response.status_code, None, headers
