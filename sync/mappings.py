@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from sync.schedule import DueOffset
 from sync.templates import placeholders, render
@@ -132,7 +140,7 @@ class Condition(Strict):
 
     @field_validator("value")
     @classmethod
-    def _value_fits_op(cls, value: Any, info: Any) -> Any:
+    def _value_fits_op(cls, value: Any, info: ValidationInfo) -> Any:
         op = info.data.get("op")
         problem = _value_problem(op, value) if op else None
         if problem:
