@@ -2,25 +2,65 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, jsonify
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from settings import Settings
+from sync.db import Store
+from sync.jobs import JobQueue
+from sync.mappings import load_mappings
+from sync.services import Services
+from sync.worker import Worker
 
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
-    """Build the app; ``config`` overrides settings read from the environment (tests use it)."""
+    """Build the app; ``config`` overrides settings read from the environment (tests use it).
+
+    A broken mapping file stops start-up here with a MappingError naming file, line and key.
+    """
     settings = config if isinstance(config, Settings) else Settings(**(config or {}))
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    mappings = load_mappings(settings.mappings_dir)
+    store = Store(settings.database_url)
+    store.upgrade()
+    queue = JobQueue(store, lease=timedelta(seconds=settings.job_lease_seconds))
+    services = Services(settings=settings, store=store, mappings=mappings, queue=queue)
+
     app = Flask(__name__)
-    app.extensions["settings"] = settings
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
+    app.extensions.update(settings=settings, store=store, services=services)
+    app.extensions["worker"] = Worker(services)
+
+    from web.webhooks import bp as webhooks
+
+    app.register_blueprint(webhooks)
 
     @app.get("/health")
     def health() -> Any:
         return jsonify(status="ok")
 
+    from cli import register
+
+    register(app)
     return app
 
 
+def start_worker(app: Flask) -> Worker:
+    """Run the in-process worker (``flask run`` and the demo call this; tests tick by hand)."""
+    worker: Worker = app.extensions["worker"]
+    worker.start()
+    return worker
+
+
 if __name__ == "__main__":
-    create_app().run()
+    application = create_app()
+    start_worker(application)
+    application.run()

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     worker_enabled: bool = True
     worker_interval_seconds: float = Field(default=1.0, gt=0)
     rate_scale: float = Field(default=1.0, gt=0)
+    # Client-side limits, kept under each vendor's documented one (see shared/reference).
+    hubspot_rate_per_second: float = Field(default=15.0, gt=0)  # 190 per 10 s burst limit
+    notion_rate_per_second: float = Field(default=3.0, gt=0)  # 3 requests/s average
+    customerio_rate_per_second: float = Field(default=50.0, gt=0)  # 100/s fair use
+    job_lease_seconds: float = Field(default=120.0, gt=0)
+    max_concurrent_jobs: int = Field(default=4, ge=1)
+    trusted_proxies: int = Field(default=0, ge=0)
     webhook_max_age_seconds: int = 300
 
     @field_validator("timezone")

@@ -71,10 +71,14 @@ class Caller:
         self.sleep = sleep
         self.waits: list[float] = []  # every back-off taken, for tests and benchmarks
 
-    def __call__(self, action: str, func: Callable[[], T]) -> T:
-        """Call ``func`` (one SDK request); ``action`` names it in errors and logs."""
+    def __call__(self, action: str, func: Callable[[], T], limiter: RateLimiter | None = None) -> T:
+        """Call ``func`` (one SDK request); ``action`` names it in errors and logs.
+
+        ``limiter`` replaces the service's own for calls with a limit of their own (Slack tiers).
+        """
+        limiter = limiter or self.limiter
         for attempt in range(1, self.attempts + 1):
-            self.limiter.acquire()
+            limiter.acquire()
             try:
                 return func()
             except Exception as exc:  # noqa: BLE001 - every SDK raises its own family
@@ -92,7 +96,7 @@ class Caller:
                 )
                 self.waits.append(delay)
                 if isinstance(error, RateLimited) and error.retry_after is not None:
-                    self.limiter.pause(delay)  # the next acquire waits it out, for every caller
+                    limiter.pause(delay)  # the next acquire waits it out, for every caller
                 else:
                     self.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover

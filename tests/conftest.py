@@ -1,10 +1,23 @@
-"""Shared fixtures: the sandbox in a thread, and the app on a throw-away database."""
+"""Shared fixtures: the sandbox in a thread, and the app on a throw-away database against it."""
 
 from __future__ import annotations
 
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
 import pytest
 
+from app import create_app
 from sandbox import Sandbox
+from sandbox.hubspot_webhooks import HubSpotWebhookSender
+from sandbox.scenarios import WEBHOOK_SECRET, app_settings, seed_team
+from sync.install import install_hubspot, install_notion, load_manifest
+
+# Emulated limits and the app's own limiter are both scaled up by this factor in kickoff tests,
+# so the ratio between them (what the tests check) stays the vendors' while runs stay short.
+FAST = 20.0
 
 
 @pytest.fixture
@@ -12,3 +25,66 @@ def sandbox():
     """All four emulators on a free local port, reset for each test."""
     with Sandbox() as box:
         yield box
+
+
+@dataclass
+class World:
+    """A sandbox with the vendor's team seeded, and an app pointed at it."""
+
+    box: Sandbox
+    app: Any
+    team: dict[str, str]
+    sender: HubSpotWebhookSender
+
+    @property
+    def services(self) -> Any:
+        return self.app.extensions["services"]
+
+    @property
+    def worker(self) -> Any:
+        return self.app.extensions["worker"]
+
+    def deliver(self, events: list[dict], *, attempt: int | None = None, client: Any = None):
+        """POST a signed batch to the app, as HubSpot does; returns the test client's response."""
+        if attempt is not None:
+            events = [{**e, "attemptNumber": attempt} for e in events]
+        body = json.dumps(events).encode()
+        headers = self.sender.sign(
+            "POST", "http://localhost/webhooks/hubspot", body, int(time.time() * 1000)
+        )
+        return (client or self.app.test_client()).post(
+            "/webhooks/hubspot", data=body, headers=headers
+        )
+
+    def won(self, deal_id: str, **fields: Any) -> dict:
+        return self.sender.event(
+            "deal.propertyChange",
+            deal_id,
+            property_name="dealstage",
+            property_value="closedwon",
+            **fields,
+        )
+
+
+def make_world(box: Sandbox, tmp_path, **overrides: Any) -> World:
+    team = seed_team(box)
+    config = {
+        **app_settings(box),
+        "database_url": f"sqlite:///{tmp_path / 'app.db'}",
+        "worker_enabled": False,
+        **overrides,
+    }
+    app = create_app(config)
+    services = app.extensions["services"]
+    list(install_hubspot(services, load_manifest()))
+    projects, tasks = install_notion(services, team["notion_parent"])
+    services.settings.notion_projects_database_id = projects
+    services.settings.notion_tasks_database_id = tasks
+    sender = HubSpotWebhookSender("http://localhost/webhooks/hubspot", WEBHOOK_SECRET)
+    return World(box, app, team, sender)
+
+
+@pytest.fixture
+def world(tmp_path) -> World:
+    with Sandbox(rate_scale=FAST) as box:
+        yield make_world(box, tmp_path, rate_scale=FAST)

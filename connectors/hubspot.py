@@ -1,0 +1,246 @@
+"""HubSpot CRM through hubspot-api-client: the reads a kickoff needs and the property writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import urllib3
+from hubspot import HubSpot
+from hubspot.crm.companies import BatchInputSimplePublicObjectBatchInput as CompanyBatch
+from hubspot.crm.companies import SimplePublicObjectBatchInput as CompanyInput
+from hubspot.crm.contacts import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
+from hubspot.crm.deals import BatchInputSimplePublicObjectBatchInput as DealBatch
+from hubspot.crm.deals import SimplePublicObjectBatchInput as DealInput
+from hubspot.crm.properties import OptionInput, PropertyCreate, PropertyGroupCreate
+from urllib3.util.retry import Retry
+
+from connectors.calls import Caller, RateLimiter
+from connectors.errors import ConnectorError, NotFound, Permanent, RateLimited, Transient
+
+SERVICE = "hubspot"
+BATCH_SIZE = 100
+_BATCHES = {"deals": (DealBatch, DealInput), "companies": (CompanyBatch, CompanyInput)}
+
+
+@dataclass(frozen=True)
+class Record:
+    """A CRM object as the engine sees it: id, string properties, associated ids."""
+
+    id: str
+    properties: dict[str, str | None]
+    associations: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Owner:
+    id: str
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+
+    @property
+    def name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or (self.email or "")
+
+
+class HttpStatusError(Exception):
+    """A non-2xx answer to a raw request, shaped like the SDK's ApiException for translate()."""
+
+    def __init__(self, status: int, headers: Any, body: str) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status, self.headers, self.body, self.reason = status, headers, body, ""
+
+
+def translate(exc: Exception) -> ConnectorError | None:
+    """HubSpot's failures in our terms: 429 and 5xx are transient, other 4xx need a person."""
+    if isinstance(exc, urllib3.exceptions.HTTPError):
+        return Transient(SERVICE, f"connection failed: {type(exc).__name__}")
+    status = getattr(exc, "status", None)
+    if status is None:
+        return None
+    body = _json(getattr(exc, "body", None))
+    message = body.get("message") or getattr(exc, "reason", "") or "no message"
+    category = body.get("category") or body.get("errorType") or ""
+    text = f"{status} {category}: {message}".replace("  ", " ")
+    if status == 429:
+        headers = getattr(exc, "headers", None) or {}
+        if body.get("policyName") == "DAILY":
+            return Permanent(SERVICE, f"{text} (daily limit reached: resumes after midnight)")
+        return RateLimited(SERVICE, text, _retry_after(headers))
+    if status == 0 or status >= 500:
+        return Transient(SERVICE, text)
+    if status == 404:
+        return NotFound(SERVICE, text)
+    return Permanent(SERVICE, text)
+
+
+class HubSpotConnector:
+    """Reads deals, companies, contacts and owners; writes onboarding properties in batches."""
+
+    def __init__(
+        self, access_token: str, base_url: str, rate_per_second: float = 10.0, **caller_options: Any
+    ) -> None:
+        # Our Caller owns retries; the SDK's urllib3 pool must not retry behind its back.
+        self.base_url = base_url.rstrip("/")
+        self.client = HubSpot(access_token=access_token, host=self.base_url, retry=Retry(0))
+        self._token = access_token
+        self.call = Caller(
+            SERVICE, RateLimiter(rate_per_second, burst=5), translate, **caller_options
+        )
+
+    def read_deal(self, deal_id: str, properties: Iterable[str]) -> Record:
+        deal = self.call(
+            "read deal",
+            lambda: self.client.crm.deals.basic_api.get_by_id(
+                deal_id, properties=list(properties), associations=["companies", "contacts"]
+            ),
+        )
+        associations = {
+            kind: list(dict.fromkeys(item.id for item in (assoc.results or [])))
+            for kind, assoc in (deal.associations or {}).items()
+        }
+        return Record(deal.id, dict(deal.properties or {}), associations)
+
+    def read_company(self, company_id: str, properties: Iterable[str]) -> Record:
+        company = self.call(
+            "read company",
+            lambda: self.client.crm.companies.basic_api.get_by_id(
+                company_id, properties=list(properties)
+            ),
+        )
+        return Record(company.id, dict(company.properties or {}))
+
+    def read_contacts(self, contact_ids: list[str], properties: Iterable[str]) -> list[Record]:
+        records: list[Record] = []
+        for chunk in _chunks(contact_ids, BATCH_SIZE):
+            request = BatchReadInputSimplePublicObjectId(
+                inputs=[SimplePublicObjectId(id=i) for i in chunk],
+                properties=list(properties),
+                properties_with_history=[],
+            )
+            answer = self.call(
+                "read contacts",
+                lambda r=request: self.client.crm.contacts.batch_api.read(
+                    batch_read_input_simple_public_object_id=r
+                ),
+            )
+            records += [Record(c.id, dict(c.properties or {})) for c in answer.results]
+        order = {cid: n for n, cid in enumerate(contact_ids)}
+        return sorted(records, key=lambda r: order.get(r.id, 0))
+
+    def owner(self, owner_id: str) -> Owner:
+        found = self.call(
+            "read owner",
+            lambda: self.client.crm.owners.owners_api.get_by_id(
+                owner_id=int(owner_id), id_property="id"
+            ),
+        )
+        return Owner(str(found.id), found.email, found.first_name, found.last_name)
+
+    def update_properties(self, object_type: str, updates: dict[str, dict[str, str]]) -> int:
+        """Write properties to deals or companies, 100 records a call; returns the calls made."""
+        batch_type, input_type = _BATCHES[object_type]
+        api = getattr(self.client.crm, object_type).batch_api
+        calls = 0
+        for chunk in _chunks(list(updates.items()), BATCH_SIZE):
+            batch = batch_type(inputs=[input_type(id=i, properties=p) for i, p in chunk])
+            self.call(
+                f"update {object_type}",
+                lambda b=batch: api.update(batch_input_simple_public_object_batch_input=b),
+            )
+            calls += 1
+        return calls
+
+    def ensure_property_group(self, object_type: str, name: str, label: str) -> bool:
+        """Create the group unless it exists; True when it was created now."""
+        group = PropertyGroupCreate(name=name, label=label, display_order=-1)
+        return self._create_unless_exists(
+            "create property group",
+            lambda: self.client.crm.properties.groups_api.create(
+                object_type=object_type, property_group_create=group
+            ),
+        )
+
+    def ensure_property(self, object_type: str, spec: dict[str, Any]) -> bool:
+        """Create one property from its manifest entry unless it exists; True when created."""
+        options = [
+            OptionInput(label=o["label"], value=o["value"], display_order=n, hidden=False)
+            for n, o in enumerate(spec.get("options", []))
+        ]
+        prop = PropertyCreate(
+            name=spec["name"],
+            label=spec["label"],
+            type=spec["type"],
+            field_type=spec["fieldType"],
+            group_name=spec["groupName"],
+            description=spec.get("description"),
+            options=options or None,
+        )
+        return self._create_unless_exists(
+            "create property",
+            lambda: self.client.crm.properties.core_api.create(
+                object_type=object_type, property_create=prop
+            ),
+        )
+
+    def property_names(self, object_type: str) -> set[str]:
+        answer = self.call(
+            "list properties",
+            lambda: self.client.crm.properties.core_api.get_all(object_type=object_type),
+        )
+        return {p.name for p in answer.results}
+
+    def token_scopes(self) -> list[str]:
+        """The private-app token's scopes (the SDK has no method for this endpoint)."""
+
+        def ask() -> list[str]:
+            answer = self.client.api_request(
+                {
+                    "method": "POST",
+                    "path": "/oauth/v2/private-apps/get/access-token-info",
+                    "body": {"tokenKey": self._token},
+                    "base_url": self.base_url,
+                }
+            )
+            if answer.status_code >= 400:
+                raise HttpStatusError(answer.status_code, answer.headers, answer.text)
+            return list(answer.json().get("scopes", []))
+
+        return self.call("read token scopes", ask)
+
+    def _create_unless_exists(self, action: str, create: Any) -> bool:
+        try:
+            self.call(action, create)
+        except Permanent as exc:
+            if exc.reason.startswith("409"):
+                return False
+            raise
+        return True
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _json(body: Any) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body) if body else {}
+    except (TypeError, ValueError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Retry-After if HubSpot sent one (unconfirmed that it does); else its 10 s window."""
+    value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    if value:
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    interval = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds") if headers else None
+    return float(interval) / 1000 if interval else None

@@ -1,0 +1,183 @@
+"""Slack through slack_sdk's WebClient: the customer channel, invitations, messages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from connectors.calls import Caller, RateLimiter
+from connectors.errors import ConnectorError, Permanent, RateLimited, Transient
+
+SERVICE = "slack"
+T = TypeVar("T")
+MAX_CHANNEL_NAME = 80
+INVITE_CHUNK = 100  # older docs' per-call cap; the current docs allow 1000
+# Errors that say the token or app is wrong: no retry helps until a person acts.
+_AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "missing_scope"}
+_RETRYABLE_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+# Slack limits each method by tier, per minute (docs' method pages; see shared/reference/slack.md).
+_TIER_PER_MINUTE = {2: 20, 3: 50, 4: 100}
+_METHOD_TIER = {
+    "conversations.create": 2,
+    "conversations.list": 2,
+    "conversations.invite": 3,
+    "conversations.info": 3,
+    "users.lookupByEmail": 3,
+    "auth.test": 4,
+    "chat.postMessage": 4,  # really ~1 message/s per channel, which a minute's tier 4 respects
+}
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: str
+    name: str
+
+
+def translate(exc: Exception) -> ConnectorError | None:
+    """Slack's failures in our terms: HTTP 429/5xx retry; ``ok: false`` errors mostly do not."""
+    if not isinstance(exc, SlackApiError):
+        if isinstance(exc, SlackClientError | OSError):
+            return Transient(SERVICE, f"{type(exc).__name__}: {exc}")
+        return None
+    status = exc.response.status_code
+    error = exc.response.get("error", "") if exc.response.data else ""
+    if status == 429 or error == "ratelimited":
+        retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
+            "retry-after"
+        )
+        return RateLimited(SERVICE, f"429 {error}", float(retry_after) if retry_after else None)
+    if status >= 500 or error in _RETRYABLE_ERRORS:
+        return Transient(SERVICE, f"{status} {error}")
+    if error == "missing_scope":
+        needed = exc.response.get("needed", "?")
+        return Permanent(SERVICE, f"missing_scope: add the {needed} scope to the Slack app")
+    hint = " (check SLACK_BOT_TOKEN)" if error in _AUTH_ERRORS else ""
+    return Permanent(SERVICE, f"{error or status}{hint}")
+
+
+def channel_name(raw: str) -> str:
+    """A legal Slack channel name: lowercase letters, digits, - and _, at most 80 characters."""
+    name = re.sub(r"[^a-z0-9_-]+", "-", raw.lower())
+    name = re.sub(r"-{2,}", "-", name).strip("-_")
+    return name[:MAX_CHANNEL_NAME].rstrip("-_") or "onboarding"
+
+
+class SlackConnector:
+    """Channel, invitations and messages, each safe to repeat."""
+
+    def __init__(
+        self, token: str, base_url: str, rate_scale: float = 1.0, **caller_options: Any
+    ) -> None:
+        base = base_url if base_url.endswith("/") else base_url + "/"
+        self.client = WebClient(token=token, base_url=base, timeout=30, retry_handlers=[])
+        self.limits = {
+            method: RateLimiter(_TIER_PER_MINUTE[tier] * rate_scale / 60, burst=3)
+            for method, tier in _METHOD_TIER.items()
+        }
+        self._caller = Caller(SERVICE, self.limits["auth.test"], translate, **caller_options)
+
+    def call(self, method: str, func: Callable[[], T]) -> T:
+        """One Web API call under its method's own rate tier."""
+        return self._caller(method, func, self.limits[method])
+
+    def ensure_channel(self, name: str) -> Channel:
+        """Create the channel, or find it when the name is taken (a retry, or made by hand)."""
+        name = channel_name(name)
+
+        def create() -> Channel | None:
+            try:
+                answer = self.client.conversations_create(name=name, is_private=False)
+            except SlackApiError as exc:
+                if exc.response.get("error") == "name_taken":
+                    return None
+                raise
+            return Channel(answer["channel"]["id"], answer["channel"]["name"])
+
+        created = self.call("conversations.create", create)
+        if created is not None:
+            return created
+        existing = self.find_channel(name)
+        if existing is None:
+            raise Permanent(
+                SERVICE,
+                f"channel name #{name} is taken by an archived channel: unarchive or rename it",
+            )
+        return existing
+
+    def find_channel(self, name: str) -> Channel | None:
+        cursor = None
+        while True:
+            answer = self.call(
+                "conversations.list",
+                lambda c=cursor: self.client.conversations_list(
+                    types="public_channel,private_channel",
+                    exclude_archived=True,
+                    limit=200,
+                    cursor=c,
+                ),
+            )
+            for channel in answer["channels"]:
+                if channel["name"] == name:
+                    return Channel(channel["id"], channel["name"])
+            cursor = (answer.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
+
+    def channel_exists(self, channel_id: str) -> bool:
+        try:
+            answer = self.call(
+                "conversations.info", lambda: self.client.conversations_info(channel=channel_id)
+            )
+        except Permanent as exc:
+            if "channel_not_found" in exc.reason:
+                return False
+            raise
+        return not answer["channel"].get("is_archived", False)
+
+    def user_id(self, email: str) -> str | None:
+        """The Slack user with this email, or None when the workspace has nobody by it."""
+
+        def lookup() -> str | None:
+            try:
+                return self.client.users_lookupByEmail(email=email)["user"]["id"]
+            except SlackApiError as exc:
+                if exc.response.get("error") == "users_not_found":
+                    return None
+                raise
+
+        return self.call("users.lookupByEmail", lookup)
+
+    def invite(self, channel_id: str, user_ids: list[str]) -> None:
+        """Invite people; those already in the channel (or the bot itself) are fine."""
+        benign = {"already_in_channel", "cant_invite_self"}
+
+        def invite_chunk(chunk: list[str]) -> None:
+            try:
+                self.client.conversations_invite(channel=channel_id, users=chunk, force=True)
+            except SlackApiError as exc:
+                errors = exc.response.get("errors") or [{"error": exc.response.get("error")}]
+                if not all(e.get("error") in benign for e in errors):
+                    raise
+
+        for start in range(0, len(user_ids), INVITE_CHUNK):
+            chunk = user_ids[start : start + INVITE_CHUNK]
+            self.call("conversations.invite", lambda c=chunk: invite_chunk(c))
+
+    def post_message(self, channel: str, text: str, blocks: list[dict] | None = None) -> str:
+        answer = self.call(
+            "chat.postMessage",
+            lambda: self.client.chat_postMessage(channel=channel, text=text, blocks=blocks),
+        )
+        return answer["ts"]
+
+    def scopes(self) -> tuple[dict[str, Any], set[str]]:
+        """auth.test's answer and the token's scopes (from the x-oauth-scopes header)."""
+        answer = self.call("auth.test", lambda: self.client.auth_test())
+        header = answer.headers.get("x-oauth-scopes") or answer.headers.get("X-OAuth-Scopes") or ""
+        return answer.data, {s.strip() for s in header.split(",") if s.strip()}

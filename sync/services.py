@@ -1,0 +1,87 @@
+"""The engine's collaborators, built once from settings and handed to every job."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from connectors.customerio import CustomerIOConnector
+from connectors.errors import Permanent
+from connectors.hubspot import HubSpotConnector
+from connectors.notion import NotionConnector
+from connectors.slack import SlackConnector
+from settings import Settings
+from sync.db import Store
+from sync.jobs import JobQueue
+from sync.mappings import Mappings
+from sync.models import utcnow
+
+
+@dataclass
+class Services:
+    """Store, mappings and one connector per service; connectors are made on first use."""
+
+    settings: Settings
+    store: Store
+    mappings: Mappings
+    queue: JobQueue
+    now: Callable[[], datetime] = utcnow
+    _made: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def hubspot(self) -> HubSpotConnector:
+        return self._connector(
+            "hubspot",
+            lambda: HubSpotConnector(
+                self._secret("hubspot_access_token"),
+                self.settings.hubspot_api_base,
+                rate_per_second=self.settings.hubspot_rate_per_second * self.settings.rate_scale,
+            ),
+        )
+
+    @property
+    def notion(self) -> NotionConnector:
+        return self._connector(
+            "notion",
+            lambda: NotionConnector(
+                self._secret("notion_token"),
+                self.settings.notion_api_base,
+                rate_per_second=self.settings.notion_rate_per_second * self.settings.rate_scale,
+            ),
+        )
+
+    @property
+    def slack(self) -> SlackConnector:
+        return self._connector(
+            "slack",
+            lambda: SlackConnector(
+                self._secret("slack_bot_token"),
+                self.settings.slack_api_base,
+                rate_scale=self.settings.rate_scale,
+            ),
+        )
+
+    @property
+    def customerio(self) -> CustomerIOConnector:
+        return self._connector(
+            "customerio",
+            lambda: CustomerIOConnector(
+                self._secret("customerio_site_id"),
+                self._secret("customerio_api_key"),
+                self.settings.customerio_track_api_base,
+                rate_per_second=self.settings.customerio_rate_per_second * self.settings.rate_scale,
+            ),
+        )
+
+    def _connector(self, name: str, make: Callable[[], object]):  # type: ignore[no-untyped-def]
+        if name not in self._made:
+            self._made[name] = make()
+        return self._made[name]
+
+    def _secret(self, name: str) -> str:
+        value = getattr(self.settings, name)
+        if value is None or not value.get_secret_value():
+            service = name.split("_")[0]
+            raise Permanent(service, f"{name.upper()} is not set")
+        return value.get_secret_value()

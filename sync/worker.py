@@ -1,0 +1,170 @@
+"""The in-process worker: turns inbox events into jobs and runs due jobs on a thread pool.
+
+APScheduler only says *when* to look (every few seconds, or at once when a webhook arrives);
+what runs is decided by the job table, so a pool of worker processes can replace this later.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from connectors.errors import Permanent, Transient
+from sync import inbox
+from sync.jobs import JobQueue
+from sync.kickoff import KickoffFailed, KickoffRetry, run_kickoff
+from sync.models import Job
+from sync.services import Services
+
+log = logging.getLogger(__name__)
+
+KICKOFF = "kickoff"
+MAX_BACKOFF_SECONDS = 300.0
+MAX_ATTEMPTS_ON_BUGS = 10
+
+
+def route_inbox(services: Services, queue: JobQueue) -> int:
+    """Queue a kickoff for each won-deal event; record every other event as ignored."""
+    routed = 0
+    with services.store.session() as session:
+        for event in inbox.pending(session):
+            body = json.loads(event.payload)
+            status, note = _route(services, queue, session, body)
+            inbox.mark(session, event, status, note)
+            routed += 1
+    return routed
+
+
+def _route(services: Services, queue: JobQueue, session: Any, body: dict) -> tuple[str, str]:
+    kind = body.get("subscriptionType") or body.get("eventType")
+    if kind != "deal.propertyChange" or body.get("propertyName") != "dealstage":
+        return "ignored", f"{kind} events are not acted on"
+    stage = str(body.get("propertyValue") or "")
+    if not any(stage in trigger.stages for trigger in services.mappings.triggers.start):
+        return "ignored", f"stage {stage!r} starts no onboarding"
+    deal_id = str(body["objectId"])
+    payload = {
+        "deal_id": deal_id,
+        "stage": stage,
+        "occurred_at_ms": body.get("occurredAt"),
+        "portal_id": body.get("portalId"),
+    }
+    if queue.enqueue(session, KICKOFF, deal_id, payload):
+        return "processed", "kickoff queued"
+    return "processed", "kickoff already queued or done for this deal"
+
+
+def run_job(services: Services, queue: JobQueue, job: Job) -> str:
+    """Run one claimed job and settle it; returns its new status."""
+    try:
+        if job.kind != KICKOFF:
+            raise Permanent("worker", f"unknown job kind {job.kind!r}")
+        outcome = run_kickoff(services, job.payload, heartbeat=lambda: queue.extend(job))
+    except (KickoffRetry, Transient) as exc:
+        queue.retry_later(job, str(exc), _backoff(job.attempts))
+        return "retrying"
+    except (KickoffFailed, Permanent) as exc:
+        queue.fail(job, str(exc))
+        return "failed"
+    except Exception as exc:  # a bug: keep the job, retry a few times, then stop and show it
+        log.exception("job %s %s crashed", job.kind, job.key)
+        if job.attempts >= MAX_ATTEMPTS_ON_BUGS:
+            queue.fail(job, f"internal error: {type(exc).__name__}: {exc}")
+            return "failed"
+        queue.retry_later(
+            job, f"internal error: {type(exc).__name__}: {exc}", _backoff(job.attempts)
+        )
+        return "retrying"
+    queue.complete(job)
+    if outcome.skipped:
+        log.info("deal %s: %s", job.key, outcome.skipped)
+    return "done"
+
+
+def _backoff(attempts: int) -> float:
+    return min(MAX_BACKOFF_SECONDS, 2.0 * 2 ** max(attempts - 1, 0))
+
+
+class Worker:
+    """Runs due jobs, several at a time, in this process."""
+
+    def __init__(self, services: Services, threads: int | None = None) -> None:
+        self.services = services
+        settings = services.settings
+        self.queue = services.queue
+        self.threads = threads or settings.max_concurrent_jobs
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._scheduler: BackgroundScheduler | None = None
+        self._tick_lock = threading.Lock()
+
+    def tick(self) -> int:
+        """Route the inbox and run every due job; returns how many jobs ran."""
+        if not self._tick_lock.acquire(blocking=False):
+            return 0  # a tick is already running and will pick up the new work
+        try:
+            return self._drain()
+        finally:
+            self._tick_lock.release()
+
+    def _drain(self) -> int:
+        ran = 0
+        slots = threading.Semaphore(self.threads)
+        routed_at = 0.0
+        with ThreadPoolExecutor(self.threads, thread_name_prefix="job") as pool:
+            while True:
+                if time.monotonic() - routed_at > 0.5:
+                    route_inbox(self.services, self.queue)
+                    routed_at = time.monotonic()
+                slots.acquire()
+                job = self.queue.claim(self.name)
+                if job is None:
+                    slots.release()
+                    break
+                ran += 1
+                future = pool.submit(run_job, self.services, self.queue, job)
+                future.add_done_callback(lambda _f: slots.release())
+        return ran
+
+    def start(self, interval: float | None = None) -> None:
+        interval = interval or self.services.settings.worker_interval_seconds
+        self._scheduler = BackgroundScheduler(timezone="UTC")
+        self._scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=interval,
+            id="tick",
+            max_instances=2,
+            coalesce=True,
+            next_run_time=datetime.now().astimezone(),
+        )
+        self._scheduler.start()
+
+    def wake(self) -> None:
+        """Look for work now rather than at the next interval (a webhook just arrived)."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.modify_job("tick", next_run_time=datetime.now().astimezone())
+
+    def stop(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=True)
+
+
+def run_until_idle(worker: Worker, done: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Tick until ``done()`` (tests and the demo use it instead of sleeping blindly)."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError("work did not finish in time")
+        if worker.tick() == 0:
+            time.sleep(0.05)

@@ -1,0 +1,56 @@
+"""POST /webhooks/hubspot: verify the signature, store the batch, answer. Nothing else."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Request, current_app, jsonify, request
+
+from sync.inbox import MalformedBatch, store_hubspot_batch
+from web.signatures import InvalidSignature, verify_hubspot_signature
+
+bp = Blueprint("webhooks", __name__)
+log = logging.getLogger(__name__)
+
+
+def public_uri(req: Request, public_base_url: str | None) -> str:
+    """The URI HubSpot called: behind a proxy, the public base plus the raw path and query."""
+    raw = req.environ.get("RAW_URI") or req.environ.get("REQUEST_URI")
+    if not raw:
+        raw = quote(req.path)
+        if req.query_string:
+            raw += "?" + req.query_string.decode("latin-1")
+    if public_base_url:
+        return public_base_url.rstrip("/") + raw
+    return f"{req.scheme}://{req.host}{raw}"
+
+
+@bp.post("/webhooks/hubspot")
+def hubspot() -> Any:
+    settings = current_app.extensions["settings"]
+    if settings.hubspot_client_secret is None:
+        log.error("HUBSPOT_CLIENT_SECRET is not set: webhooks cannot be verified")
+        return jsonify(error="webhook signing secret not configured"), 503
+    body = request.get_data(cache=False)
+    try:
+        verify_hubspot_signature(
+            client_secret=settings.hubspot_client_secret.get_secret_value(),
+            method=request.method,
+            uri=public_uri(request, settings.public_base_url),
+            body=body,
+            headers=request.headers,
+            max_age=settings.webhook_max_age_seconds,
+        )
+    except InvalidSignature as exc:
+        log.warning("refused a HubSpot webhook: %s", exc)
+        return jsonify(error="invalid signature"), 401
+    try:
+        received = store_hubspot_batch(current_app.extensions["store"], body)
+    except MalformedBatch as exc:
+        return jsonify(error=str(exc)), 400
+    worker = current_app.extensions.get("worker")
+    if worker is not None and received.new:
+        worker.wake()
+    return jsonify(new=received.new, duplicates=received.duplicates, malformed=received.malformed)
