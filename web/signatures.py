@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Mapping
 
-from hubspot.exceptions import InvalidSignatureTimestampError, InvalidSignatureVersionError
+from hubspot.exceptions import InvalidSignatureVersionError
 from hubspot.utils.signature import Signature
 
 MAX_AGE_SECONDS = 300
@@ -69,18 +70,12 @@ def _check_fresh(timestamp: str, now: float, max_age: int) -> None:
 def _check(
     signature: str, secret: str, body: str, uri: str, method: str, version: str, ts: str | None
 ) -> str:
+    # The SDK computes; we compare. (Its is_valid would re-check the timestamp against the wall
+    # clock, which _check_fresh already did with the clock the caller gave.)
     try:
-        valid = Signature.is_valid(
-            signature=signature,
-            client_secret=secret,
-            request_body=body,
-            http_uri=uri,
-            http_method=method,
-            signature_version=version,
-            timestamp=ts,
-        )
-    except (InvalidSignatureTimestampError, InvalidSignatureVersionError) as exc:
+        expected = Signature.get_signature(secret, body, version, uri, method, ts)
+    except InvalidSignatureVersionError as exc:
         raise InvalidSignature(str(exc)) from exc
-    if not valid:
+    if not hmac.compare_digest(expected, signature):
         raise InvalidSignature(f"{version} signature does not match")
     return version
