@@ -88,7 +88,13 @@ _RATE_MESSAGES = {
     "SECONDLY": "You have reached your secondly limit.",
     "DAILY": "You have reached your daily limit.",
 }
-_CATEGORIES = {"not_found": "OBJECT_NOT_FOUND", "bad_request": "VALIDATION_ERROR"}
+# The base class's generic codes as HubSpot categories (INTERNAL_ERROR for 5xx: UNCONFIRMED).
+_CATEGORIES = {
+    "not_found": "OBJECT_NOT_FOUND",
+    "bad_request": "VALIDATION_ERROR",
+    "injected_error": "INTERNAL_ERROR",
+    "gateway_timeout": "INTERNAL_ERROR",
+}
 _AUTH_MESSAGE = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you "
     "can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
@@ -535,11 +541,12 @@ class HubSpotEmulator(Emulator):
     def _store(self, object_type: str, properties: dict[str, str], id: str | None) -> _Record:
         now = self.now()
         record_id = str(id) if id is not None else self._new_id()
-        record = _Record(record_id, object_type, {}, now, now)
+        created = _parse_moment(properties.get("createdate") or "") or now  # seeded history
+        record = _Record(record_id, object_type, {}, created, now)
         record.properties = {
             **properties,
             "hs_object_id": record_id,
-            "createdate": properties.get("createdate") or iso_millis(now),
+            "createdate": iso_millis(created),
             "hs_lastmodifieddate": iso_millis(now),
         }
         if object_type == "deals":
