@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import queue
 import threading
 import time
 import uuid
@@ -43,7 +44,11 @@ class Delivery:
 
 
 class NotionWebhookSender:
-    """A webhook subscription: posts in background threads and records every attempt."""
+    """A webhook subscription: posts from a background thread and records every attempt.
+
+    One worker delivers in the order changes happened, so the handshake always comes first
+    (real Notion may deliver late or out of order; the app must not rely on order).
+    """
 
     def __init__(
         self,
@@ -69,8 +74,10 @@ class NotionWebhookSender:
         self.retry_delay = retry_delay
         self.timeout = timeout
         self._deliveries: list[Delivery] = []
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
+        self._queue: queue.Queue[tuple[str, dict[str, Any], int]] = queue.Queue()
+        self._idle = threading.Condition()
+        self._pending = 0
+        self._worker: threading.Thread | None = None
 
     def handshake(self) -> None:
         """Send the one unsigned verification request Notion makes on subscription."""
@@ -104,29 +111,38 @@ class NotionWebhookSender:
 
     def deliveries(self) -> list[dict[str, Any]]:
         """Every attempt so far, oldest first."""
-        with self._lock:
+        with self._idle:
             return [asdict(d) for d in self._deliveries]
 
-    def wait(self, timeout: float = 5.0) -> None:
-        """Block until the deliveries started so far are done (tests, shutdown)."""
-        with self._lock:
-            threads = list(self._threads)
-        deadline = time.monotonic() + timeout
-        for thread in threads:
-            thread.join(max(deadline - time.monotonic(), 0))
+    def wait(self, timeout: float = 5.0) -> bool:
+        """Block until every delivery queued so far is done; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def _start(self, kind: str, body: dict[str, Any], attempts: int) -> None:
-        thread = threading.Thread(target=self._deliver, args=(kind, body, attempts), daemon=True)
-        with self._lock:
-            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
+        with self._idle:
+            self._pending += 1
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, daemon=True)
+                self._worker.start()
+        self._queue.put((kind, body, attempts))
+
+    def _work(self) -> None:
+        while True:
+            kind, body, attempts = self._queue.get()
+            try:
+                self._deliver(kind, body, attempts)
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
 
     def _deliver(self, kind: str, body: dict[str, Any], attempts: int) -> None:
         for attempt in range(1, attempts + 1):
             if kind != VERIFICATION:
                 body = {**body, "attempt_number": attempt}
             status, error, headers = self._post(kind, body)
-            with self._lock:
+            with self._idle:
                 self._deliveries.append(Delivery(kind, body, headers, attempt, status, error))
             if status is not None and 200 <= status < 300:
                 return
