@@ -236,7 +236,9 @@ def _page_size(raw: Any, path: str) -> int:
     return size
 
 
-def _paginate(items: list[Any], ident: Callable[[Any], str], cursor: Any, size: int):
+def _paginate(
+    items: list[Any], ident: Callable[[Any], str], cursor: Any, size: int
+) -> tuple[list[Any], str | None]:
     """One page of ``items`` from ``cursor`` (the id of its first item) and the next cursor."""
     start = 0
     if cursor is not None:
