@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from sync.models import Job, LedgerStep, Onboarding
@@ -23,6 +24,7 @@ def _services() -> Any:
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve_command(host: str, port: int) -> None:
@@ -38,9 +40,7 @@ def serve_command(host: str, port: int) -> None:
         worker.stop()
 
 
-@click.group("db")
-def db_group() -> None:
-    """Database schema."""
+db_group = AppGroup("db", help="Database schema.")
 
 
 @db_group.command("upgrade")
@@ -50,9 +50,7 @@ def db_upgrade() -> None:
     click.echo("database is at the newest migration")
 
 
-@click.group("onboarding")
-def onboarding_group() -> None:
-    """Inspect and repair onboardings."""
+onboarding_group = AppGroup("onboarding", help="Inspect and repair onboardings.")
 
 
 @onboarding_group.command("status")

@@ -83,9 +83,11 @@ class HubSpotConnector:
     def __init__(
         self, access_token: str, base_url: str, rate_per_second: float = 10.0, **caller_options: Any
     ) -> None:
-        # Our Caller owns retries; the SDK's urllib3 pool must not retry behind its back.
+        # Our Caller owns retries. urllib3's default Retry would quietly sleep out a 429's
+        # Retry-After and re-send GETs itself, so it is switched off entirely.
+        no_retry = Retry(total=0, respect_retry_after_header=False, raise_on_status=False)
         self.base_url = base_url.rstrip("/")
-        self.client = HubSpot(access_token=access_token, host=self.base_url, retry=Retry(0))
+        self.client = HubSpot(access_token=access_token, host=self.base_url, retry=no_retry)
         self._token = access_token
         self.call = Caller(
             SERVICE, RateLimiter(rate_per_second, burst=5), translate, **caller_options

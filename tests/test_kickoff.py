@@ -102,3 +102,69 @@ def test_small_company_gets_the_smb_playbook_with_business_day_due_dates(world):
     playbook = world.services.mappings.playbook("smb")
     three_days = [t.key for t in playbook.tasks if t.due_in.business_days == 3]
     assert three_days and all(due[k].isoformat() == "2026-12-02" for k in three_days)  # Wednesday
+
+
+def test_kickoffs_complete_through_429s_and_503s_honoring_retry_after(world):
+    customers = [
+        seed_customer(world.box, world.team, name=f"Client {n}", employees=10) for n in range(2)
+    ]
+    for emulator in world.box.emulators.values():
+        emulator.faults.add("rate_limit", share=0.33, retry_after=1)
+        emulator.faults.add("error", share=0.1, status=503)
+    world.deliver([world.won(c.deal_id) for c in customers])
+    world.worker.threads = 1  # one call at a time, so each retry follows its own 429 in the log
+    run_until_idle(
+        world.worker, lambda: all(kickoff_done(world, c.deal_id) for c in customers), timeout=120
+    )
+
+    for customer in customers:
+        assert world.services.queue.get("kickoff", customer.deal_id).status == "done"
+    assert counts(world.box, customers[0].deal_id)["projects"] == 1
+    assert counts(world.box, customers[1].deal_id)["projects"] == 1
+    assert len(world.box.customerio.events(name="onboarding_started")) == 2
+    limited_total = 0
+    for name, emulator in world.box.emulators.items():
+        calls = emulator.calls()
+        limited = [n for n, c in enumerate(calls) if c.status == 429]
+        limited_total += len(limited)
+        for n in limited:
+            later = [c for c in calls[n + 1 :] if c.endpoint == calls[n].endpoint]
+            if later:  # the retry of that call came after the Retry-After it was given
+                assert later[0].at - calls[n].at >= 0.95, (name, calls[n].endpoint)
+    assert limited_total >= 5
+
+
+def test_permanent_failure_in_one_service_leaves_the_rest_done_and_retry_completes_it(tmp_path):
+    from sandbox import Sandbox
+    from tests.conftest import FAST, make_world
+
+    with Sandbox(rate_scale=FAST) as box:
+        box.slack.add_token("xoxb-limited", ["chat:write", "users:read", "users:read.email"])
+        world = make_world(box, tmp_path, rate_scale=FAST, slack_bot_token="xoxb-limited")
+        customer = seed_customer(box, world.team)
+        world.deliver([world.won(customer.deal_id)])
+        run_until_idle(world.worker, lambda: kickoff_done(world, customer.deal_id))
+
+        runner = world.app.test_cli_runner()
+        status = runner.invoke(args=["onboarding", "status", customer.deal_id])
+        assert status.exit_code == 1
+        assert "missing_scope: add the channels:manage scope" in status.output
+        assert "✔ notion.project" in status.output and "✘ slack.channel" in status.output
+        assert box.slack.channels() == []
+        assert len(box.customerio.events(name="onboarding_started")) == 1
+        deal = box.hubspot.record("deals", customer.deal_id)
+        assert deal["properties"]["onboarding_project_url"]
+
+        box.slack.add_token(
+            "xoxb-limited",
+            ["channels:manage", "channels:read", "chat:write", "users:read", "users:read.email"],
+        )
+        assert runner.invoke(args=["onboarding", "retry", customer.deal_id]).exit_code == 0
+        run_until_idle(world.worker, lambda: kickoff_done(world, customer.deal_id))
+        status = runner.invoke(args=["onboarding", "status", customer.deal_id])
+        assert status.exit_code == 0, status.output
+        assert counts(box, customer.deal_id)["channels"] == 1
+        assert counts(box, customer.deal_id)["projects"] == 1
+        assert len(box.customerio.events(name="onboarding_started")) == 1
+        deal = box.hubspot.record("deals", customer.deal_id)
+        assert deal["properties"]["onboarding_channel_url"]
