@@ -16,6 +16,7 @@ from connectors.errors import ConnectorError, Permanent, RateLimited, Transient
 SERVICE = "slack"
 T = TypeVar("T")
 MAX_CHANNEL_NAME = 80
+MARKER_EVENT = "onboarding_autopilot"
 INVITE_CHUNK = 100  # older docs' per-call cap; the current docs allow 1000
 # Errors that say the token or app is wrong: no retry helps until a person acts.
 _AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "missing_scope"}
@@ -28,6 +29,7 @@ _METHOD_TIER = {
     "conversations.invite": 3,
     "conversations.info": 3,
     "users.lookupByEmail": 3,
+    "conversations.history": 3,
     "auth.test": 4,
     "chat.postMessage": 4,  # really ~1 message/s per channel, which a minute's tier 4 respects
 }
@@ -169,12 +171,36 @@ class SlackConnector:
             chunk = user_ids[start : start + INVITE_CHUNK]
             self.call("conversations.invite", lambda c=chunk: invite_chunk(c))
 
-    def post_message(self, channel: str, text: str, blocks: list[dict] | None = None) -> str:
+    def post_message(
+        self, channel: str, text: str, marker: str | None = None, blocks: list[dict] | None = None
+    ) -> str:
+        """Post a message; ``marker`` tags it (message metadata) so ``find_message`` can see it."""
+        metadata = (
+            {"event_type": MARKER_EVENT, "event_payload": {"key": marker}} if marker else None
+        )
         answer = self.call(
             "chat.postMessage",
-            lambda: self.client.chat_postMessage(channel=channel, text=text, blocks=blocks),
+            lambda: self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, metadata=metadata
+            ),
         )
         return answer["ts"]
+
+    def find_message(self, channel: str, marker: str, depth: int = 100) -> str | None:
+        """The ts of a recent message we tagged with ``marker`` (to not post it twice)."""
+        answer = self.call(
+            "conversations.history",
+            lambda: self.client.conversations_history(
+                channel=channel, limit=depth, include_all_metadata=True
+            ),
+        )
+        for message in answer["messages"]:
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == MARKER_EVENT and (
+                (metadata.get("event_payload") or {}).get("key") == marker
+            ):
+                return message["ts"]
+        return None
 
     def scopes(self) -> tuple[dict[str, Any], set[str]]:
         """auth.test's answer and the token's scopes (from the x-oauth-scopes header)."""

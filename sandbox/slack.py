@@ -41,7 +41,9 @@ MANIFEST_SCOPES = (
     "bookmarks:write",
     "commands",
 )
-DEFAULT_SCOPES = (*MANIFEST_SCOPES, "im:write")
+# Plus im:write (conversations.open for DM reminders) and channels:history (the kickoff reads
+# its own channel back to see whether a summary was posted before a crash).
+DEFAULT_SCOPES = (*MANIFEST_SCOPES, "im:write", "channels:history", "groups:history")
 TIER_PER_MINUTE = {2: 20, 3: 50, 4: 100}
 TYPE_READ_SCOPES = {
     "public_channel": "channels:read",
@@ -86,6 +88,9 @@ METHODS = {
     "conversations.invite": Method("conversations_invite", 3, MANAGE, PRIVATE_MANAGE),
     "conversations.list": Method("conversations_list", 2),  # scopes follow `types`
     "conversations.info": Method("conversations_info", 3, ("channels:read",), ("groups:read",)),
+    "conversations.history": Method(
+        "conversations_history", 3, ("channels:history",), ("groups:history",)
+    ),
     "conversations.setTopic": Method("conversations_set_topic", 2, MANAGE, PRIVATE_MANAGE),
     "conversations.archive": Method("conversations_archive", 2, MANAGE, PRIVATE_MANAGE),
     "conversations.open": Method("conversations_open", 3, ("im:write",)),
@@ -150,6 +155,20 @@ def _list_limit(value: Any) -> int:
     if not 1 <= limit <= LIST_LIMIT_MAX:
         raise SlackError("invalid_limit")
     return limit
+
+
+def _parse_metadata(metadata: Any) -> dict[str, Any] | None:
+    """Message metadata: {"event_type": ..., "event_payload": {...}}, as JSON or a JSON string."""
+    if metadata in (None, ""):
+        return None
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            raise SlackError("invalid_metadata_format") from None
+    if not isinstance(metadata, dict) or not {"event_type", "event_payload"} <= set(metadata):
+        raise SlackError("invalid_metadata_schema")
+    return metadata
 
 
 def _parse_blocks(blocks: Any) -> list[Any] | None:
@@ -533,6 +552,26 @@ class SlackEmulator(Emulator):
         channel = self._channel(args["channel"])
         return {"channel": self._view(channel, _flag(args.get("include_num_members")))}
 
+    def conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first; message metadata only with include_all_metadata, as Slack does."""
+        _required(args, "channel")
+        channel = self._channel(args["channel"])
+        limit = int(args.get("limit") or 100)
+        with_metadata = _flag(args.get("include_all_metadata"))
+        found = [m for m in reversed(self._messages) if m["channel"] == channel["id"]]
+        messages = []
+        for stored in found[:limit]:
+            message = {k: v for k, v in stored.items() if k != "channel"}
+            if not with_metadata:
+                message.pop("metadata", None)
+            messages.append(message)
+        return {
+            "messages": messages,
+            "has_more": len(found) > limit,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": ""},
+        }
+
     def conversations_set_topic(self, args: dict[str, Any]) -> dict[str, Any]:
         _required(args, "channel")
         channel = self._writable(args["channel"])
@@ -609,6 +648,9 @@ class SlackEmulator(Emulator):
             message["blocks"] = blocks
         if args.get("thread_ts"):
             message["thread_ts"] = str(args["thread_ts"])
+        metadata = _parse_metadata(args.get("metadata"))
+        if metadata:
+            message["metadata"] = metadata
         self._messages.append({"channel": channel["id"], **message})
         return {"channel": channel["id"], "ts": message["ts"], "message": message}
 

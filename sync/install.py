@@ -13,7 +13,14 @@ from sync import notion_schema
 from sync.services import Services
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.json"
-SLACK_SCOPES = ("channels:manage", "channels:read", "chat:write", "users:read", "users:read.email")
+SLACK_SCOPES = (
+    "channels:manage",
+    "channels:read",
+    "channels:history",
+    "chat:write",
+    "users:read",
+    "users:read.email",
+)
 
 
 def load_manifest(path: Path = MANIFEST) -> dict[str, Any]:

@@ -301,12 +301,15 @@ def _slack(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
     invited = ledger.run("slack.invite", "slack", invite) or ""
 
     def summary(recovering: bool) -> str:
+        marker = f"summary:{onboarding.deal_id}"
+        if recovering and (ts := slack.find_message(channel_id, marker)):
+            return ts
         context = template_context(services, onboarding)
         csm_id = invited.split(",")[0] if invited else ""
         text = mappings.messages.render("csm_summary", "en", context)
         if csm_id:
             text = f"<@{csm_id}> {text}"
-        return slack.post_message(channel_id, text)
+        return slack.post_message(channel_id, text, marker=marker)
 
     ledger.run("slack.summary", "slack", summary)
 
