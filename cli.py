@@ -33,9 +33,10 @@ def serve_command(host: str, port: int) -> None:
 
     from app import start_worker
 
-    worker = start_worker(current_app._get_current_object())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    worker = start_worker(app)
     try:
-        run_simple(host, port, current_app, threaded=True)
+        run_simple(host, port, app, threaded=True)
     finally:
         worker.stop()
 

@@ -213,6 +213,9 @@ class Emulator:
         self.faults = Faults(seed)
         self.lock = threading.RLock()
         self._calls: list[Call] = []
+        # Called with each answered call, before the answer leaves: tests use this to kill the
+        # app at an exact point of a fan-out, after the service acted but before the app knew.
+        self.observers: list[Callable[[Call], None]] = []
         self._ids = itertools.count(1)
         self._url_map = Map(list(self.routes()), strict_slashes=False)
         self.reset()
@@ -358,6 +361,8 @@ class Emulator:
         )
         with self.lock:
             self._calls.append(call)
+        for observer in list(self.observers):
+            observer(call)
 
     # ----- control surface (POST /_sandbox/<command>) --------------------------------
     def _control(self, request: Request) -> Response:

@@ -35,6 +35,7 @@ class World:
     app: Any
     team: dict[str, str]
     sender: HubSpotWebhookSender
+    app_config: dict[str, Any]
 
     @property
     def services(self) -> Any:
@@ -81,7 +82,7 @@ def make_world(box: Sandbox, tmp_path, **overrides: Any) -> World:
     services.settings.notion_projects_database_id = projects
     services.settings.notion_tasks_database_id = tasks
     sender = HubSpotWebhookSender("http://localhost/webhooks/hubspot", WEBHOOK_SECRET)
-    return World(box, app, team, sender)
+    return World(box, app, team, sender, config)
 
 
 @pytest.fixture
