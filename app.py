@@ -26,6 +26,8 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for noisy in ("apscheduler", "httpx"):  # a line per tick or per request hides what matters
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     mappings = load_mappings(settings.mappings_dir)
     store = Store(settings.database_url)
     store.upgrade()

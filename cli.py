@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from connectors.errors import ConnectorError
 from sync.models import Job, LedgerStep, Onboarding
 
 EXIT_DONE, EXIT_FAILED, EXIT_UNKNOWN, EXIT_IN_PROGRESS = 0, 1, 2, 3
@@ -111,6 +112,65 @@ def list_command() -> None:
         click.echo("no onboardings yet")
 
 
+@click.command("setup")
+@with_appcontext
+def setup_command() -> None:
+    """Install the app: HubSpot properties, and the Notion databases when none are configured."""
+    from sync.install import install_hubspot, install_notion, load_manifest
+
+    services = _services()
+    settings = services.settings
+    try:
+        for line in install_hubspot(services, load_manifest()):
+            click.echo(line)
+        if settings.notion_projects_database_id and settings.notion_tasks_database_id:
+            click.echo("Notion databases are configured; nothing to create")
+        elif settings.notion_parent_page_id:
+            projects, tasks = install_notion(services, settings.notion_parent_page_id)
+            click.echo("Notion databases created. Put these in the app's environment:")
+            click.echo(f"  NOTION_PROJECTS_DATABASE_ID={projects}")
+            click.echo(f"  NOTION_TASKS_DATABASE_ID={tasks}")
+        else:
+            raise click.ClickException(
+                "set NOTION_PARENT_PAGE_ID (a page shared with the integration) so the "
+                "databases can be created under it"
+            )
+    except ConnectorError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command("doctor")
+@with_appcontext
+def doctor_command() -> None:
+    """Check every token, scope and id, and say what to fix."""
+    from sync.install import doctor, load_manifest
+
+    checks = doctor(_services(), load_manifest())
+    for check in checks:
+        click.echo(f"{'✔' if check.ok else '✘'} {check.name}: {check.detail}")
+    if not all(check.ok for check in checks):
+        sys.exit(EXIT_FAILED)
+
+
+@click.command("demo")
+@click.option("--port", default=5000, show_default=True, type=int, help="the app's port")
+@click.option("--sandbox-port", default=8900, show_default=True, type=int)
+@click.option("--exit", "exit_after", is_flag=True, help="stop once the kickoff is shown")
+def demo_command(port: int, sandbox_port: int, exit_after: bool) -> None:
+    """Start the sandbox and the app, win a deal, and show what happened everywhere."""
+    from demo import run_demo
+
+    if not run_demo(port, sandbox_port, keep_running=not exit_after):
+        sys.exit(EXIT_FAILED)
+
+
 def register(app: Flask) -> None:
-    for command in (serve_command, db_group, onboarding_group):
+    for command in (
+        serve_command,
+        db_group,
+        onboarding_group,
+        setup_command,
+        doctor_command,
+        demo_command,
+    ):
         app.cli.add_command(command)

@@ -75,6 +75,14 @@ class CustomerIOConnector:
                 lambda i=ids: self.client.send_request("POST", url, {"ids": i}),
             )
 
+    def region(self) -> dict[str, Any]:
+        """The account's region for these credentials: a harmless credential check."""
+        answer = self.call(
+            "region",
+            lambda: self.client.send_request("GET", f"{self.client.base_url}/accounts/region", {}),
+        )
+        return answer.json()
+
     def track(self, person_id: str, name: str, data: dict[str, Any], dedupe_key: str) -> str:
         """Send an event carrying a stable id; returns that id."""
         eid = event_id(dedupe_key, person_id, name)

@@ -50,6 +50,7 @@ class CustomerIOEmulator(Emulator):
             Rule(f"{v1}/customers/<cid>/suppress", methods=["POST"], endpoint="suppress"),
             Rule(f"{v1}/customers/<cid>/unsuppress", methods=["POST"], endpoint="unsuppress"),
             Rule(f"{v1}/events", methods=["POST"], endpoint="track_anonymous"),
+            Rule(f"{v1}/accounts/region", methods=["GET"], endpoint="account_region"),
             Rule(f"{v1}/segments/<sid>/add_customers", methods=["POST"], endpoint="add_customers"),
             Rule(
                 f"{v1}/segments/<sid>/remove_customers",
@@ -137,6 +138,10 @@ class CustomerIOEmulator(Emulator):
         with self.lock:
             self._record_event(body, anonymous_id=body.get("anonymous_id"))
         return self.json({})
+
+    def account_region(self, request: Request) -> Response:
+        """Which region the credentials belong to (docs' example shape); `flask doctor` uses it."""
+        return self.json({"url": "https://track.customer.io", "region": "us", "environment_id": 3})
 
     def suppress(self, request: Request, cid: str) -> Response:
         return self._set_suppressed(cid, True)

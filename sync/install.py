@@ -130,5 +130,5 @@ def _customerio(services: Services) -> str:
     segment = services.settings.customerio_segment_id
     if not segment:
         raise ValueError("CUSTOMERIO_SEGMENT_ID is not set: create a manual segment, use its id")
-    services.customerio.add_to_segment(segment, [])
-    return f"segment {segment} configured (credentials are checked on first use)"
+    region = services.customerio.region()
+    return f"credentials valid (region {region.get('region', '?')}); segment {segment}"
