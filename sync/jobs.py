@@ -53,8 +53,9 @@ class JobQueue:
                 updated_at=now,
             )
             .on_conflict_do_nothing(index_elements=[Job.kind, Job.key])
+            .returning(Job.id)  # rowcount is not reliable across drivers for ON CONFLICT
         )
-        return session.execute(statement).rowcount == 1
+        return session.execute(statement).scalar() is not None
 
     def claim(self, worker: str) -> Job | None:
         """Take the oldest due job (or one whose worker died holding it); None when idle."""
