@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select, update
@@ -54,23 +55,29 @@ def store_hubspot_batch(store: Store, body: bytes) -> Received:
     return Received(new=new, duplicates=len(events) - new, malformed=malformed)
 
 
-def pending(session: Session, limit: int = 500) -> list[InboxEvent]:
-    """Events not yet looked at, oldest change first (HubSpot does not keep order)."""
+def pending(session: Session, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
+    """(id, event) of events not yet looked at, oldest change first (HubSpot keeps no order)."""
     query = (
-        select(InboxEvent)
+        select(InboxEvent.id, InboxEvent.payload)
         .where(InboxEvent.status == "pending")
         .order_by(InboxEvent.occurred_at, InboxEvent.id)
         .limit(limit)
     )
-    return list(session.scalars(query))
+    return [(row.id, json.loads(row.payload)) for row in session.execute(query)]
 
 
-def mark(session: Session, event: InboxEvent, status: str, note: str | None = None) -> None:
-    session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.id == event.id)
-        .values(status=status, note=note, processed_at=utcnow())
-    )
+def mark(session: Session, outcomes: dict[int, tuple[str, str | None]]) -> None:
+    """Record what was done with each event: one UPDATE per distinct (status, note)."""
+    groups: dict[tuple[str, str | None], list[int]] = {}
+    for event_id, outcome in outcomes.items():
+        groups.setdefault(outcome, []).append(event_id)
+    now = utcnow()
+    for (status, note), ids in groups.items():
+        session.execute(
+            update(InboxEvent)
+            .where(InboxEvent.id.in_(ids))
+            .values(status=status, note=note, processed_at=now)
+        )
 
 
 def _collapse(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -132,13 +139,19 @@ def _keep_malformed(store: Store, payload: str, problem: str) -> None:
 
 
 def _insert_or_count_redelivery(session: Session, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
+    """One executemany of a cached single-row upsert (a 100-row VALUES would be compiled
+    afresh for every batch size, which costs more than the insert itself)."""
+    if rows:
+        session.connection().execute(_upsert(session.get_bind().dialect.name), rows)
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (dedupe_key) DO UPDATE deliveries += 1, built once per dialect."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(InboxEvent).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=[InboxEvent.dedupe_key],
-        set_={"deliveries": InboxEvent.deliveries + statement.excluded.deliveries},
+    table = InboxEvent.__table__
+    statement = insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.dedupe_key],
+        set_={"deliveries": table.c.deliveries + statement.excluded.deliveries},
     )
-    session.execute(statement)

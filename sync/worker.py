@@ -6,7 +6,6 @@ what runs is decided by the job table, so a pool of worker processes can replace
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -36,14 +35,13 @@ MAX_ATTEMPTS_ON_BUGS = 10
 
 def route_inbox(services: Services, queue: JobQueue) -> int:
     """Queue a kickoff for each won-deal event; record every other event as ignored."""
-    routed = 0
     with services.store.session() as session:
-        for event in inbox.pending(session):
-            body = json.loads(event.payload)
-            status, note = _route(services, queue, session, body)
-            inbox.mark(session, event, status, note)
-            routed += 1
-    return routed
+        outcomes = {
+            event_id: _route(services, queue, session, body)
+            for event_id, body in inbox.pending(session)
+        }
+        inbox.mark(session, outcomes)
+    return len(outcomes)
 
 
 def _route(services: Services, queue: JobQueue, session: Any, body: dict) -> tuple[str, str]:

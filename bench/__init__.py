@@ -1,0 +1,1 @@
+"""Benchmarks: each module prints its numbers and the command that produced them."""
