@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     notion_rate_per_second: float = Field(default=3.0, gt=0)  # 3 requests/s average
     customerio_rate_per_second: float = Field(default=50.0, gt=0)  # 100/s fair use
     job_lease_seconds: float = Field(default=120.0, gt=0)
-    max_concurrent_jobs: int = Field(default=4, ge=1)
+    max_concurrent_jobs: int = Field(default=16, ge=1)
     trusted_proxies: int = Field(default=0, ge=0)
     webhook_max_age_seconds: int = 300
 

@@ -7,7 +7,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from connectors.errors import ConnectorError, Permanent, RateLimited, Transient
 
@@ -47,6 +47,32 @@ class RateLimiter:
         with self._lock:
             self._stamp = time.monotonic()
             self._tokens = min(self._tokens, 1.0 - seconds * self.rate)
+
+
+class TTLCache:
+    """Answers that rarely change (a person's id by email), kept a while to spare limited calls.
+
+    A burst of kickoffs looks up the same CSM and AE again and again; each look-up costs a
+    slot of a per-minute rate tier. Empty answers are not kept, so a person added later is
+    found at the next try.
+    """
+
+    def __init__(self, seconds: float = 600.0) -> None:
+        self.seconds = seconds
+        self._values: dict[Any, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[], T]) -> T:
+        now = time.monotonic()
+        with self._lock:
+            kept = self._values.get(key)
+            if kept is not None and now - kept[0] < self.seconds:
+                return kept[1]
+        value = compute()
+        if value is not None:
+            with self._lock:
+                self._values[key] = (now, value)
+        return value
 
 
 class Caller:

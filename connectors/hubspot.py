@@ -17,7 +17,7 @@ from hubspot.crm.deals import SimplePublicObjectBatchInput as DealInput
 from hubspot.crm.properties import OptionInput, PropertyCreate, PropertyGroupCreate
 from urllib3.util.retry import Retry
 
-from connectors.calls import Caller, RateLimiter
+from connectors.calls import Caller, RateLimiter, TTLCache
 from connectors.errors import ConnectorError, NotFound, Permanent, RateLimited, Transient
 
 SERVICE = "hubspot"
@@ -89,6 +89,7 @@ class HubSpotConnector:
         self.base_url = base_url.rstrip("/")
         self.client = HubSpot(access_token=access_token, host=self.base_url, retry=no_retry)
         self._token = access_token
+        self._owners = TTLCache()
         self.call = Caller(
             SERVICE, RateLimiter(rate_per_second, burst=5), translate, **caller_options
         )
@@ -134,13 +135,18 @@ class HubSpotConnector:
         return sorted(records, key=lambda r: order.get(r.id, 0))
 
     def owner(self, owner_id: str) -> Owner:
-        found = self.call(
-            "read owner",
-            lambda: self.client.crm.owners.owners_api.get_by_id(
-                owner_id=int(owner_id), id_property="id"
-            ),
-        )
-        return Owner(str(found.id), found.email, found.first_name, found.last_name)
+        """An owner (a HubSpot user); kept a few minutes, as every deal asks for the same few."""
+
+        def read() -> Owner:
+            found = self.call(
+                "read owner",
+                lambda: self.client.crm.owners.owners_api.get_by_id(
+                    owner_id=int(owner_id), id_property="id"
+                ),
+            )
+            return Owner(str(found.id), found.email, found.first_name, found.last_name)
+
+        return self._owners.get(owner_id, read)
 
     def update_properties(self, object_type: str, updates: dict[str, dict[str, str]]) -> int:
         """Write properties to deals or companies, 100 records a call; returns the calls made."""

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from connectors.calls import Caller, RateLimiter
+from connectors.calls import Caller, RateLimiter, TTLCache
 from connectors.errors import ConnectorError, Permanent, RateLimited, Transient
 
 SERVICE = "slack"
@@ -83,6 +83,7 @@ class SlackConnector:
             for method, tier in _METHOD_TIER.items()
         }
         self._caller = Caller(SERVICE, self.limits["auth.test"], translate, **caller_options)
+        self._people = TTLCache()
 
     def call(self, method: str, func: Callable[[], T]) -> T:
         """One Web API call under its method's own rate tier."""
@@ -153,7 +154,7 @@ class SlackConnector:
                     return None
                 raise
 
-        return self.call("users.lookupByEmail", lookup)
+        return self._people.get(email.lower(), lambda: self.call("users.lookupByEmail", lookup))
 
     def invite(self, channel_id: str, user_ids: list[str]) -> None:
         """Invite people; those already in the channel (or the bot itself) are fine."""
