@@ -1357,20 +1357,23 @@ class HubSpotEmulator(Emulator):
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             records = {t: list(self._records[t].values()) for t in OBJECT_TYPE_IDS}
+            custom = {  # properties an app created: their values are what it wrote
+                t: [n for n, d in props.items() if not d["hubspotDefined"]]
+                for t, props in self._properties.items()
+            }
             return {
                 "deals": [self._summary(r, ("dealname", "dealstage", "pipeline", "amount",
-                                            "hubspot_owner_id")) for r in records["deals"]],
-                "companies": [self._summary(r, ("name", "domain")) for r in records["companies"]],
+                                            "hubspot_owner_id", *custom.get("deals", ())))
+                          for r in records["deals"]],
+                "companies": [self._summary(r, ("name", "domain", *custom.get("companies", ())))
+                              for r in records["companies"]],
                 "contacts": [self._summary(r, ("email", "firstname", "lastname"))
                              for r in records["contacts"]],
                 "tasks": [self._summary(r, ("hs_task_subject", "hs_task_status", "hs_timestamp"))
                           for r in records["tasks"]],
                 "owners": [{k: o[k] for k in ("id", "email", "firstName", "lastName")}
                            for o in self._owners.values()],
-                "custom_properties": {
-                    t: [n for n, d in props.items() if not d["hubspotDefined"]]
-                    for t, props in self._properties.items()
-                },
+                "custom_properties": custom,
                 "pipelines": {p["id"]: [s["id"] for s in p["stages"]]
                               for p in self._pipelines.values()},
                 "webhooks": {
