@@ -10,7 +10,9 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -20,6 +22,17 @@ from sandbox.scenarios import WEBHOOK_SECRET, app_settings, seed_customer, seed_
 from settings import ROOT
 from sync.install import install_hubspot, install_notion, load_manifest
 from sync.models import LedgerStep, Onboarding
+
+
+def install_app(box: Sandbox, team: dict[str, str], **config: Any) -> Flask:
+    """The real app pointed at this sandbox, installed as `flask setup` would install it."""
+    app = create_app({**app_settings(box), **config})
+    services = app.extensions["services"]
+    list(install_hubspot(services, load_manifest()))
+    projects, tasks = install_notion(services, team["notion_parent"])
+    services.settings.notion_projects_database_id = projects
+    services.settings.notion_tasks_database_id = tasks
+    return app
 
 
 def run_demo(
@@ -35,17 +48,16 @@ def run_demo(
     box = Sandbox().start(port=sandbox_port)
     say(f"Sandbox (HubSpot, Notion, Slack, Customer.io emulators): {box.base_url}/")
     team = seed_team(box)
-    config = {**app_settings(box), "database_url": f"sqlite:///{database}"}
-    app = create_app(config)
-    services = app.extensions["services"]
-
     say("\n1. Installing the app: HubSpot properties and Notion databases (`flask setup`)")
-    created = [line for line in install_hubspot(services, load_manifest()) if "created" in line]
-    say(f"   {len(created)} HubSpot properties and groups created")
-    projects, tasks = install_notion(services, team["notion_parent"])
-    services.settings.notion_projects_database_id = projects
-    services.settings.notion_tasks_database_id = tasks
-    say(f"   Notion databases: projects {projects}, tasks {tasks}")
+    app = install_app(box, team, database_url=f"sqlite:///{database}")
+    services = app.extensions["services"]
+    properties = sum(len(specs) for specs in load_manifest()["properties"].values())
+    say(f"   {properties} HubSpot properties (deals and companies) in the 'onboarding' group")
+    settings = services.settings
+    say(
+        f"   Notion databases: projects {settings.notion_projects_database_id}, "
+        f"tasks {settings.notion_tasks_database_id}"
+    )
 
     server = make_server("127.0.0.1", app_port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

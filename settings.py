@@ -41,7 +41,6 @@ class Settings(BaseSettings):
     hubspot_portal_id: str | None = None
     slack_workspace_url: str = "https://slack.com"
 
-    worker_enabled: bool = True
     worker_interval_seconds: float = Field(default=1.0, gt=0)
     rate_scale: float = Field(default=1.0, gt=0)
     # Client-side limits, kept under each vendor's documented one (see shared/reference).

@@ -16,11 +16,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from app import create_app, start_worker
+from app import start_worker
+from demo import install_app
 from sandbox import Sandbox
 from sandbox.hubspot_webhooks import HubSpotWebhookSender
-from sandbox.scenarios import WEBHOOK_SECRET, app_settings, seed_customer, seed_team
-from sync.install import install_hubspot, install_notion, load_manifest
+from sandbox.scenarios import WEBHOOK_SECRET, seed_customer, seed_team
 
 NOTION_RATE = 3.0
 RETRY_AFTER = 1
@@ -29,15 +29,11 @@ RETRY_AFTER = 1
 def measure(deals: int, scale: float, faults: bool, folder: Path, concurrency: int) -> dict:
     with Sandbox(rate_scale=scale) as box:
         team = seed_team(box)
-        config = {**app_settings(box), "database_url": f"sqlite:///{folder / f'k{deals}.db'}",
-                  "rate_scale": scale, "worker_interval_seconds": 0.2,
-                  "max_concurrent_jobs": concurrency}  # fmt: skip
-        app = create_app(config)
+        app = install_app(
+            box, team, database_url=f"sqlite:///{folder / f'k{deals}.db'}", rate_scale=scale,
+            worker_interval_seconds=0.2, max_concurrent_jobs=concurrency,
+        )  # fmt: skip
         services = app.extensions["services"]
-        list(install_hubspot(services, load_manifest()))
-        projects, tasks = install_notion(services, team["notion_parent"])
-        services.settings.notion_projects_database_id = projects
-        services.settings.notion_tasks_database_id = tasks
         customers = [
             seed_customer(box, team, name=f"Customer {n}", employees=(10, 50, 150)[n % 3])
             for n in range(deals)

@@ -30,9 +30,15 @@ class Clock:
     """A timezone-aware clock that tests can pin or move forward without sleeping."""
 
     def __init__(self, start: datetime | None = None) -> None:
+        self._start = start
         self._offset = timedelta(0)
         self._frozen: datetime | None = start
         self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        """Back to how it was made: real time, or frozen at the start it was given."""
+        with self._lock:
+            self._offset, self._frozen = timedelta(0), self._start
 
     def now(self) -> datetime:
         with self._lock:
@@ -276,6 +282,7 @@ class Emulator:
             self._calls = []
             self._ids = itertools.count(1)
             self.faults.clear()
+            self.observers.clear()
             self.reset_state()
 
     def calls(

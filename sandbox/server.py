@@ -77,6 +77,8 @@ class Sandbox:
             self._server = None
 
     def reset(self) -> None:
+        """Forget every record, call, fault, observer and rate window; unmove the clock."""
+        self.clock.reset()
         for emulator in self.emulators.values():
             emulator.reset()
 

@@ -9,22 +9,28 @@ from typing import Any
 
 import pytest
 
-from app import create_app
+from demo import install_app
 from sandbox import Sandbox
 from sandbox.hubspot_webhooks import HubSpotWebhookSender
 from sandbox.scenarios import WEBHOOK_SECRET, app_settings, seed_team
-from sync.install import install_hubspot, install_notion, load_manifest
 
 # Emulated limits and the app's own limiter are both scaled up by this factor in kickoff tests,
 # so the ratio between them (what the tests check) stays the vendors' while runs stay short.
 FAST = 20.0
 
 
-@pytest.fixture
-def sandbox():
-    """All four emulators on a free local port, reset for each test."""
+@pytest.fixture(scope="module")
+def shared_sandbox():
+    """One sandbox server per test module: stopping a server costs a poll interval."""
     with Sandbox() as box:
         yield box
+
+
+@pytest.fixture
+def sandbox(shared_sandbox):
+    """All four emulators on a local port, emptied for each test."""
+    shared_sandbox.reset()
+    return shared_sandbox
 
 
 @dataclass
@@ -69,20 +75,10 @@ class World:
 
 def make_world(box: Sandbox, tmp_path, **overrides: Any) -> World:
     team = seed_team(box)
-    config = {
-        **app_settings(box),
-        "database_url": f"sqlite:///{tmp_path / 'app.db'}",
-        "worker_enabled": False,
-        **overrides,
-    }
-    app = create_app(config)
-    services = app.extensions["services"]
-    list(install_hubspot(services, load_manifest()))
-    projects, tasks = install_notion(services, team["notion_parent"])
-    services.settings.notion_projects_database_id = projects
-    services.settings.notion_tasks_database_id = tasks
+    config = {"database_url": f"sqlite:///{tmp_path / 'app.db'}", **overrides}
+    app = install_app(box, team, **config)
     sender = HubSpotWebhookSender("http://localhost/webhooks/hubspot", WEBHOOK_SECRET)
-    return World(box, app, team, sender, config)
+    return World(box, app, team, sender, {**app_settings(box), **config})
 
 
 @pytest.fixture

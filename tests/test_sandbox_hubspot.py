@@ -36,20 +36,6 @@ from urllib3.util.retry import Retry
 from sandbox import Sandbox
 
 
-@pytest.fixture(scope="module")
-def shared_sandbox():
-    """One server for the module: stopping one costs half a second."""
-    with Sandbox() as box:
-        yield box
-
-
-@pytest.fixture
-def sandbox(shared_sandbox):
-    """Overrides conftest's fixture: the shared server, emptied for each test."""
-    shared_sandbox.reset()
-    return shared_sandbox
-
-
 @pytest.fixture
 def client(sandbox):
     return HubSpot(access_token="pat-sandbox", host=sandbox.url("hubspot"))

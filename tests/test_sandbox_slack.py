@@ -32,20 +32,6 @@ BOOKMARKS_ADD_ARGS = {
 }
 
 
-@pytest.fixture(scope="module")
-def shared_sandbox():
-    """One server for the module: starting and stopping one per test costs half a second."""
-    with Sandbox() as box:
-        yield box
-
-
-@pytest.fixture
-def sandbox(shared_sandbox):
-    """The shared sandbox, reset: records, faults and rate-limit windows forgotten."""
-    shared_sandbox.reset()
-    return shared_sandbox
-
-
 @pytest.fixture
 def slack(sandbox):
     return WebClient(token="xoxb-sandbox", base_url=sandbox.url("slack"))
