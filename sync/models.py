@@ -102,6 +102,18 @@ class Onboarding(Base):
     locale: Mapped[str] = mapped_column(String(8), default="en")
     won_at: Mapped[datetime] = mapped_column(UTCDateTime)
     context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Progress, as last computed from the task mirror, and what was last written to HubSpot
+    # (so only changed properties are written again).
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    written: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    first_value_on: Mapped[date | None] = mapped_column(Date)
+    go_live_on: Mapped[date | None] = mapped_column(Date)
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    # Why and when it stopped early: the deal was lost, deleted, or the customer churned.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    # What the drift check last found missing (a trashed project, an archived channel).
+    drift: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -130,9 +142,25 @@ class OnboardingTask(Base):
     due_date: Mapped[date] = mapped_column(Date)
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    notion_page_id: Mapped[str | None] = mapped_column(String(64))
+    notion_page_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The mirror of the Notion page, kept by the poll: a CSM's edits win over the plan.
+    status: Mapped[str] = mapped_column(String(32), default="Not started")
+    done_on: Mapped[date | None] = mapped_column(Date)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_in_notion: Mapped[bool] = mapped_column(Boolean, default=False)
+    notion_edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     onboarding: Mapped[Onboarding] = relationship(back_populates="tasks")
+
+
+class SyncCursor(Base):
+    """Where an incremental poll got to; saved only after the pages it covers are applied."""
+
+    __tablename__ = "sync_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class LedgerStep(Base):
