@@ -63,12 +63,27 @@ def _route(services: Services, queue: JobQueue, session: Any, body: dict) -> tup
     return "processed", "kickoff already queued or done for this deal"
 
 
+# A job handler does one job's work; it returns a note worth logging (or None) and raises
+# Transient/KickoffRetry to be retried later, Permanent/KickoffFailed to stop for a person.
+JobHandler = Callable[[Services, dict[str, Any], Callable[[], None]], str | None]
+
+
+def _kickoff(services: Services, payload: dict[str, Any], heartbeat: Callable[[], None]):
+    return run_kickoff(services, payload, heartbeat=heartbeat).skipped
+
+
+HANDLERS: dict[str, JobHandler] = {
+    KICKOFF: _kickoff,
+}
+
+
 def run_job(services: Services, queue: JobQueue, job: Job) -> str:
     """Run one claimed job and settle it; returns its new status."""
     try:
-        if job.kind != KICKOFF:
+        handler = HANDLERS.get(job.kind)
+        if handler is None:
             raise Permanent("worker", f"unknown job kind {job.kind!r}")
-        outcome = run_kickoff(services, job.payload, heartbeat=lambda: queue.extend(job))
+        note = handler(services, job.payload, lambda: queue.extend(job))
     except (KickoffRetry, Transient) as exc:
         queue.retry_later(job, str(exc), _backoff(job.attempts))
         return "retrying"
@@ -85,8 +100,8 @@ def run_job(services: Services, queue: JobQueue, job: Job) -> str:
         )
         return "retrying"
     queue.complete(job)
-    if outcome.skipped:
-        log.info("deal %s: %s", job.key, outcome.skipped)
+    if note:
+        log.info("%s %s: %s", job.kind, job.key, note)
     return "done"
 
 
