@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     max_concurrent_jobs: int = Field(default=16, ge=1)
     trusted_proxies: int = Field(default=0, ge=0)
     webhook_max_age_seconds: int = 300
+    # The catch-up asks HubSpot for won deals whose webhook never came (HubSpot stops retrying
+    # after about a day); each run looks back this much before the last one, for search lag.
+    catchup_interval_minutes: float = Field(default=60.0, gt=0)
+    catchup_overlap_minutes: float = Field(default=60.0, ge=0)
 
     @field_validator("timezone")
     @classmethod

@@ -82,6 +82,11 @@ SEARCH_PER_SECOND = 4
 MAX_BATCH = 100
 MAX_SEARCH_PAGE = 200
 MAX_SEARCH_RESULTS = 10_000
+# "Date entered <stage>" under both names found in live data: hs_v2_date_entered_<stage> (the
+# current stage calculated properties) and hs_date_entered_<stage> (the older ones). Which a
+# given account has is UNCONFIRMED by HubSpot's docs, so the emulator keeps both; both are
+# datetimes, defined per stage in HubSpot, here recognised by their prefix.
+DATE_ENTERED_PREFIXES = ("hs_v2_date_entered_", "hs_date_entered_")
 
 _RATE_MESSAGES = {
     "TEN_SECONDLY_ROLLING": "You have reached your secondly limit.",
@@ -552,6 +557,8 @@ class HubSpotEmulator(Emulator):
         if object_type == "deals":
             record.properties.setdefault("pipeline", "default")
             self._on_stage(record, record.properties.get("dealstage"))
+            seeded = {k: v for k, v in properties.items() if k.startswith(DATE_ENTERED_PREFIXES)}
+            record.properties.update(seeded)  # seeded history wins over "entered now"
         self._records[object_type][record_id] = record
         return record
 
@@ -569,7 +576,8 @@ class HubSpotEmulator(Emulator):
         """What HubSpot derives from a stage: entry date, closed and closed-won flags."""
         if not stage_id:
             return
-        record.properties[f"hs_date_entered_{stage_id}"] = iso_millis(self.now())
+        for prefix in DATE_ENTERED_PREFIXES:
+            record.properties[f"{prefix}{stage_id}"] = iso_millis(self.now())
         metadata = self._stage(stage_id).get("metadata", {})
         closed = metadata.get("isClosed") == "true"
         record.properties["hs_is_closed"] = _as_text(closed)
@@ -914,6 +922,8 @@ class HubSpotEmulator(Emulator):
         if value is None or value == "":
             return None
         kind = self._properties[object_type].get(name, {}).get("type", "string")
+        if name.startswith(DATE_ENTERED_PREFIXES):
+            kind = "datetime"
         if kind == "number":
             try:
                 return float(value)
