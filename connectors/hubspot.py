@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import urllib3
@@ -13,6 +15,7 @@ from hubspot.crm.companies import BatchInputSimplePublicObjectBatchInput as Comp
 from hubspot.crm.companies import SimplePublicObjectBatchInput as CompanyInput
 from hubspot.crm.contacts import BatchReadInputSimplePublicObjectId, SimplePublicObjectId
 from hubspot.crm.deals import BatchInputSimplePublicObjectBatchInput as DealBatch
+from hubspot.crm.deals import Filter, FilterGroup, PublicObjectSearchRequest
 from hubspot.crm.deals import SimplePublicObjectBatchInput as DealInput
 from hubspot.crm.properties import OptionInput, PropertyCreate, PropertyGroupCreate
 from urllib3.util.retry import Retry
@@ -22,6 +25,12 @@ from connectors.errors import ConnectorError, NotFound, Permanent, RateLimited, 
 
 SERVICE = "hubspot"
 BATCH_SIZE = 100
+# CRM search (shared/reference/hubspot.md): 200 results a page, 10,000 results a query at most,
+# and a limit of its own, 4 requests/second per token, apart from the general one.
+SEARCH_PAGE_SIZE = 200
+SEARCH_RESULT_CAP = 10_000
+SEARCH_RATE_PER_SECOND = 4.0
+log = logging.getLogger(__name__)
 _BATCHES = {"deals": (DealBatch, DealInput), "companies": (CompanyBatch, CompanyInput)}
 
 
@@ -32,6 +41,14 @@ class Record:
     id: str
     properties: dict[str, str | None]
     associations: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of a search: its records, and how many the whole query matches."""
+
+    total: int
+    records: list[Record]
 
 
 @dataclass(frozen=True)
@@ -81,7 +98,12 @@ class HubSpotConnector:
     """Reads deals, companies, contacts and owners; writes onboarding properties in batches."""
 
     def __init__(
-        self, access_token: str, base_url: str, rate_per_second: float = 10.0, **caller_options: Any
+        self,
+        access_token: str,
+        base_url: str,
+        rate_per_second: float = 10.0,
+        search_rate_per_second: float = SEARCH_RATE_PER_SECOND,
+        **caller_options: Any,
     ) -> None:
         # Our Caller owns retries. urllib3's default Retry would quietly sleep out a 429's
         # Retry-After and re-send GETs itself, so it is switched off entirely.
@@ -93,6 +115,7 @@ class HubSpotConnector:
         self.call = Caller(
             SERVICE, RateLimiter(rate_per_second, burst=5), translate, **caller_options
         )
+        self._search_limiter = RateLimiter(search_rate_per_second)
 
     def read_deal(self, deal_id: str, properties: Iterable[str]) -> Record:
         deal = self.call(
@@ -133,6 +156,90 @@ class HubSpotConnector:
             records += [Record(c.id, dict(c.properties or {})) for c in answer.results]
         order = {cid: n for n, cid in enumerate(contact_ids)}
         return sorted(records, key=lambda r: order.get(r.id, 0))
+
+    def deals_entered_stage(
+        self,
+        pipeline: str,
+        stage_id: str,
+        since: datetime,
+        until: datetime,
+        properties: Iterable[str] = (),
+        cap: int = SEARCH_RESULT_CAP,
+    ) -> Iterator[list[Record]]:
+        """Deals of a pipeline still in a stage they entered in [since, until), page by page.
+
+        One query reaches at most ``cap`` results, so a window matching more is halved and
+        each half searched on its own, down to a millisecond.
+        """
+        entered = date_entered_property(stage_id)
+        wanted = list(dict.fromkeys(["pipeline", "dealstage", entered, *properties]))
+        fixed = [
+            {"propertyName": "pipeline", "operator": "EQ", "value": pipeline},
+            {"propertyName": "dealstage", "operator": "EQ", "value": stage_id},
+        ]
+
+        def window(start: int, end: int) -> Iterator[list[Record]]:
+            filters = [
+                *fixed,
+                {"propertyName": entered, "operator": "GTE", "value": str(start)},
+                {"propertyName": entered, "operator": "LT", "value": str(end)},
+            ]
+            pages = self.search_deals([filters], wanted, sort=entered, cap=cap)
+            first = next(pages)
+            if first.total > cap and end - start > 1:
+                middle = (start + end) // 2
+                yield from window(start, middle)
+                yield from window(middle, end)
+                return
+            if first.total > cap:
+                log.warning(
+                    "%d deals entered %s at the same millisecond; only %d are reachable",
+                    first.total,
+                    stage_id,
+                    cap,
+                )
+            yield from (page.records for page in (first, *pages) if page.records)
+
+        yield from window(_epoch_ms(since), _epoch_ms(until))
+
+    def search_deals(
+        self,
+        filter_groups: list[list[dict[str, Any]]],
+        properties: Iterable[str],
+        sort: str | None = None,
+        cap: int = SEARCH_RESULT_CAP,
+    ) -> Iterator[SearchPage]:
+        """Every page of a deal search (ascending by ``sort``), at most ``cap`` results.
+
+        Filter groups are OR-ed, the filters inside one AND-ed, as in HubSpot's search body.
+        """
+        groups = [FilterGroup(filters=[Filter(**_snake(f)) for f in g]) for g in filter_groups]
+        # The SDK types sorts as strings; HubSpot's documented body sends objects like this one.
+        sorts = [{"propertyName": sort, "direction": "ASCENDING"}] if sort else None
+        after: str | None = None
+        seen = 0
+        while True:
+            request = PublicObjectSearchRequest(
+                filter_groups=groups,
+                sorts=sorts,
+                properties=list(properties),
+                limit=min(SEARCH_PAGE_SIZE, cap - seen),
+                after=after,
+            )
+            answer = self.call(
+                "search deals",
+                lambda r=request: self.client.crm.deals.search_api.do_search(
+                    public_object_search_request=r
+                ),
+                limiter=self._search_limiter,
+            )
+            records = [Record(d.id, dict(d.properties or {})) for d in answer.results or []]
+            seen += len(records)
+            yield SearchPage(int(answer.total or 0), records)
+            paging = answer.paging.next if answer.paging else None
+            after = paging.after if paging else None
+            if not after or not records or seen >= cap:
+                return
 
     def owner(self, owner_id: str) -> Owner:
         """An owner (a HubSpot user); kept a few minutes, as every deal asks for the same few."""
@@ -227,6 +334,31 @@ class HubSpotConnector:
                 return False
             raise
         return True
+
+
+def date_entered_property(stage_id: str) -> str:
+    """The deal property holding when a deal last entered a stage.
+
+    HubSpot's knowledge base lists "Date entered [stage]" among the stage calculated
+    properties without their internal names. Live data shows hs_v2_date_entered_<stage> (the
+    current set, also the name of the contact lifecycle ones) and the older
+    hs_date_entered_<stage>; we search the v2 name (UNCONFIRMED which an old account has;
+    the emulator sets both).
+    """
+    return f"hs_v2_date_entered_{stage_id}"
+
+
+def _epoch_ms(moment: datetime) -> int:
+    """HubSpot's datetime filter value: milliseconds since the epoch (UTC)."""
+    if moment.tzinfo is None:
+        raise ValueError("a naive datetime has no place in a HubSpot filter")
+    return int(moment.timestamp() * 1000)
+
+
+def _snake(spec: dict[str, Any]) -> dict[str, Any]:
+    """A filter as HubSpot documents it (propertyName, highValue) in the SDK's argument names."""
+    names = {"propertyName": "property_name", "highValue": "high_value"}
+    return {names.get(k, k): v for k, v in spec.items()}
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
