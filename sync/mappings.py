@@ -108,11 +108,21 @@ class Trigger(Strict):
     stages: list[str] = Field(min_length=1)
 
 
+class ChurnRule(Strict):
+    """A deal or company property value that says the customer has left."""
+
+    object: Literal["deal", "company"]
+    property: str = Field(pattern=HUBSPOT_NAME_PATTERN)
+    values: list[str] = Field(min_length=1)
+
+
 class Triggers(Strict):
-    """Which deal stage changes start an onboarding and which cancel one."""
+    """Which deal stage changes start an onboarding, which cancel one, and what is a churn."""
 
     start: list[Trigger] = Field(min_length=1)
     cancel: list[Trigger] = []
+    churn: list[ChurnRule] = []
+    early_churn_days: int = Field(default=90, ge=1)
 
     def starts(self, pipeline: str, stage: str) -> bool:
         """True when a deal entering this stage must start its onboarding."""
@@ -121,6 +131,12 @@ class Triggers(Strict):
     def cancels(self, pipeline: str, stage: str) -> bool:
         """True when a deal entering this stage must cancel its onboarding."""
         return _listed(self.cancel, pipeline, stage)
+
+    def churns(self, object: str, property: str, value: str | None) -> bool:
+        """True when this property value (compared exactly, as HubSpot sends it) is a churn."""
+        return any(
+            r.object == object and r.property == property and value in r.values for r in self.churn
+        )
 
 
 def _listed(triggers: list[Trigger], pipeline: str, stage: str) -> bool:
@@ -661,11 +677,14 @@ def _check_unique(source: Source, prefix: Path_, items: list[Any], attr: str) ->
 
 
 def _check_triggers(source: Source, triggers: Triggers) -> Iterator[str]:
-    """A stage cannot both start and cancel an onboarding."""
+    """A stage cannot both start and cancel an onboarding; stages are not churn rules."""
     for i, trigger in enumerate(triggers.cancel):
         for j, stage in enumerate(trigger.stages):
             if triggers.starts(trigger.pipeline, stage):
                 yield source.problem(("cancel", i, "stages", j), f"{stage!r} is also a start stage")
+    for i, rule in enumerate(triggers.churn):
+        if rule.object == "deal" and rule.property == "dealstage":
+            yield source.problem(("churn", i, "property"), "deal stages belong under cancel:")
 
 
 def _check_segments(source: Source, segments: Segments, known: Known) -> Iterator[str]:
