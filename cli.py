@@ -1,4 +1,5 @@
-"""The `flask` commands: serve, db upgrade, onboarding status/retry/list, setup, doctor, demo.
+"""The `flask` commands: serve, db upgrade, onboarding status/retry/list/catch-up, setup, doctor,
+demo.
 
 Exit codes are for scripts: 0 done, 1 failed (a person must act), 2 unknown deal,
 3 still in progress.
@@ -7,6 +8,7 @@ Exit codes are for scripts: 0 done, 1 failed (a person must act), 2 unknown deal
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Any
 
 import click
@@ -110,6 +112,43 @@ def list_command() -> None:
         click.echo(f"{row.deal_id:<16} {row.status:<10} {row.segment or '':<12} {row.company_name}")
     if not rows:
         click.echo("no onboardings yet")
+
+
+@onboarding_group.command("catch-up")
+@click.option("--since", required=True, help="ISO date or time; without an offset, in TIMEZONE.")
+@click.option("--until", default=None, help="ISO date or time (default: now).")
+def catch_up_command(since: str, until: str | None) -> None:
+    """Start the onboardings whose won-deal webhook never came: deals won since a date."""
+    from sync.catchup import PageDone, catch_up
+
+    services = _services()
+    start = _moment(since, "--since", services.settings.tz)
+    end = _moment(until, "--until", services.settings.tz) if until else None
+    if end is not None and end <= start:
+        raise click.BadParameter("must be later than --since", param_hint="--until")
+
+    def progress(page: PageDone) -> None:
+        click.echo(
+            f"  {page.pipeline}/{page.stage}: {page.deals} deals, {page.queued} newly queued"
+        )
+
+    try:
+        result = catch_up(services, start, end, on_page=progress)
+    except ConnectorError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(result.summary())
+    if result.queued:
+        click.echo("the running app's worker starts their kickoffs within seconds")
+
+
+def _moment(value: str, option: str, tz: Any) -> datetime:
+    """An ISO date or time from the command line; a bare one is read in the app's timezone."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        problem = f"{value!r} is not an ISO date or time"
+        raise click.BadParameter(problem, param_hint=option) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 @click.command("setup")
