@@ -56,6 +56,8 @@ def run_kickoff(
     onboarding = _load_or_plan(services, payload)
     if isinstance(onboarding, str):
         return KickoffOutcome(None, skipped=onboarding)
+    if onboarding.ended_at is not None:  # lost, deleted or churned: a retry must not go on
+        return KickoffOutcome(onboarding.id, skipped=f"onboarding {onboarding.status}")
     ledger = Ledger(services.store, onboarding.id, on_step=heartbeat)
     # Notion, Slack and Customer.io do not depend on each other: run them side by side, so
     # the kickoff takes as long as the slowest (Notion's 3 requests/s), not their sum. HubSpot
@@ -93,11 +95,17 @@ def _load_or_plan(services: Services, payload: dict[str, Any]) -> Onboarding | s
             return _with_tasks(services, existing.id)
     mappings, hubspot = services.mappings, services.hubspot
     read = mappings.fields.read
-    deal = hubspot.read_deal(deal_id, sorted({*read.deal, *DEFAULT_DEAL_PROPERTIES}))
+    try:
+        deal = hubspot.read_deal(deal_id, sorted({*read.deal, *DEFAULT_DEAL_PROPERTIES}))
+    except NotFound:
+        return "the deal was deleted in HubSpot before the kickoff ran"
     pipeline = deal.properties.get("pipeline") or ""
     stage = payload.get("stage") or deal.properties.get("dealstage") or ""
     if not mappings.triggers.starts(pipeline, stage):
         return f"stage {stage!r} of pipeline {pipeline!r} does not start an onboarding"
+    current = deal.properties.get("dealstage") or ""
+    if mappings.triggers.cancels(pipeline, current):
+        return f"the deal was lost (stage {current!r}) before the kickoff ran"
     company_ids = deal.associations.get("companies", [])
     company = hubspot.read_company(company_ids[0], read.company) if company_ids else None
     contacts = hubspot.read_contacts(deal.associations.get("contacts", []), read.contact)
@@ -421,4 +429,5 @@ def _set_status(services: Services, onboarding: Onboarding, status: str | None) 
     with services.store.session() as session:
         row = session.get(Onboarding, onboarding.id)
         assert row is not None
-        row.status = onboarding.status = status
+        if row.ended_at is None:  # an end recorded meanwhile stays
+            row.status = onboarding.status = status

@@ -20,7 +20,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from connectors.errors import Permanent, Transient
-from sync import inbox
+from sync import endings, inbox
 from sync.jobs import JobQueue
 from sync.kickoff import KickoffFailed, KickoffRetry, run_kickoff
 from sync.models import Job
@@ -45,6 +45,9 @@ def route_inbox(services: Services, queue: JobQueue) -> int:
 
 
 def _route(services: Services, queue: JobQueue, session: Any, body: dict) -> tuple[str, str]:
+    ended = endings.route(services, queue, session, body)  # lost, deleted, churned
+    if ended is not None:
+        return ended
     kind = body.get("subscriptionType") or body.get("eventType")
     if kind != "deal.propertyChange" or body.get("propertyName") != "dealstage":
         return "ignored", f"{kind} events are not acted on"
@@ -74,6 +77,7 @@ def _kickoff(services: Services, payload: dict[str, Any], heartbeat: Callable[[]
 
 HANDLERS: dict[str, JobHandler] = {
     KICKOFF: _kickoff,
+    endings.END: endings.run_end,
 }
 
 

@@ -1,0 +1,202 @@
+"""The deal changes after the win: a lost or deleted deal cancels its onboarding, an early churn
+marks it churned.
+
+The end is recorded (status, when, why) for the KPIs and written once to HubSpot; nothing made
+in Notion or Slack is deleted, and a won event arriving later does not restart anything (the
+kickoff sees the end). Each webhook that may end an onboarding becomes an ``end`` job, which
+checks HubSpot's current state before acting, since webhooks arrive late and out of order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from connectors.errors import NotFound, Transient
+from sync.jobs import JobQueue
+from sync.ledger import Ledger
+from sync.models import Job, Onboarding
+from sync.services import Services
+
+END = "end"  # the job kind
+LOST, DELETED, CHURNED = "lost", "deleted", "churned"
+STATUS = {LOST: "cancelled", DELETED: "cancelled", CHURNED: "churned"}
+ENDED = ("cancelled", "churned")
+DEAL_DELETED = "the deal was deleted in HubSpot"
+# A kickoff in these states may still create or write things; the end waits for it to settle.
+UNSETTLED = ("queued", "running")
+
+
+def route(
+    services: Services, queue: JobQueue, session: Session, body: dict[str, Any]
+) -> tuple[str, str] | None:
+    """Queue an end job for a lost, deleted or churned deal; None when the event is no end."""
+    kind = body.get("subscriptionType") or body.get("eventType") or ""
+    obj, _, change = kind.partition(".")
+    object_id = str(body.get("objectId") or "")
+    prop, value = body.get("propertyName"), body.get("propertyValue")
+    triggers = services.mappings.triggers
+    if kind == "deal.deletion":
+        reason, deals = DELETED, _started_deals(session, object_id)
+    elif kind == "deal.propertyChange" and prop == "dealstage":
+        if not any(value in t.stages for t in triggers.cancel):
+            return None
+        reason, deals = LOST, _started_deals(session, object_id)
+    elif change == "propertyChange" and triggers.churns(obj, prop or "", value):
+        reason = CHURNED
+        company = obj == "company"
+        deals = (_company_deals if company else _started_deals)(session, object_id)
+    else:
+        return None
+    if not deals:
+        return "ignored", f"{reason}: no onboarding for {obj} {object_id}"
+    payload = {
+        "reason": reason,
+        "occurred_at_ms": body.get("occurredAt"),
+        "object": obj,
+        "object_id": object_id,
+        "property": prop,
+    }
+    # The event's time is in the key: a deal moved back and lost again is a new end to check.
+    for deal_id in deals:
+        key = f"{deal_id}:{reason}:{body.get('occurredAt')}"
+        queue.enqueue(session, END, key, {**payload, "deal_id": deal_id})
+    return "processed", f"{reason}: end queued for deal {', '.join(deals)}"
+
+
+def _started_deals(session: Session, deal_id: str) -> list[str]:
+    """[deal_id] when an onboarding exists or its kickoff is queued, else []."""
+    onboarding = session.scalar(select(Onboarding.id).where(Onboarding.deal_id == deal_id))
+    kickoff = session.scalar(select(Job.id).where(Job.kind == "kickoff", Job.key == deal_id))
+    return [deal_id] if onboarding is not None or kickoff is not None else []
+
+
+def _company_deals(session: Session, company_id: str) -> list[str]:
+    query = select(Onboarding.deal_id).where(Onboarding.company_id == company_id)
+    return list(session.scalars(query.order_by(Onboarding.id)))
+
+
+def run_end(
+    services: Services, payload: dict[str, Any], heartbeat: Callable[[], None] = lambda: None
+) -> str | None:
+    """Check the end still holds, record it, write the status to HubSpot once; returns a note."""
+    deal_id = str(payload["deal_id"])
+    kickoff = services.queue.get("kickoff", deal_id)
+    settling = kickoff is not None and kickoff.status in (*UNSETTLED, "retrying")
+    onboarding = _onboarding(services, deal_id)
+    if onboarding is None:
+        if settling:  # the kickoff may yet start it (or skip it, seeing the deal lost)
+            raise Transient("worker", "the kickoff has not run yet; the end waits for it")
+        return "no onboarding was started for this deal: nothing to end"
+    if onboarding.ended_at is None:
+        status, why = _confirm(services, onboarding, payload)
+        if status is None:
+            return why
+        onboarding = _mark_ended(services, onboarding.id, status, why, _moment(services, payload))
+    if kickoff is not None and kickoff.status in UNSETTLED:
+        # Marked first, so a kickoff starting from now on skips; one already running finishes
+        # before the status goes out, so its own write cannot land after ours.
+        raise Transient("worker", "the kickoff is running; the status is written after it")
+    _announce(services, onboarding, Ledger(services.store, onboarding.id, on_step=heartbeat))
+    return f"onboarding {onboarding.status}: {onboarding.end_reason}"
+
+
+def _onboarding(services: Services, deal_id: str) -> Onboarding | None:
+    with services.store.session() as session:
+        return session.scalar(select(Onboarding).where(Onboarding.deal_id == deal_id))
+
+
+def _moment(services: Services, payload: dict[str, Any]) -> datetime:
+    """When the change happened in HubSpot (the job may run much later)."""
+    occurred = payload.get("occurred_at_ms")
+    return datetime.fromtimestamp(int(occurred) / 1000, UTC) if occurred else services.now()
+
+
+def _confirm(
+    services: Services, onboarding: Onboarding, payload: dict[str, Any]
+) -> tuple[str | None, str]:
+    """(new status, why) when HubSpot still shows the end; (None, why not) otherwise."""
+    reason = payload["reason"]
+    if reason == CHURNED:
+        return _confirm_churn(services, onboarding, payload)
+    if onboarding.status == "completed":
+        return None, "the onboarding was completed before the deal was lost: left completed"
+    try:
+        deal = services.hubspot.read_deal(onboarding.deal_id, ["dealstage", "pipeline"])
+    except NotFound:
+        return STATUS[reason], DEAL_DELETED
+    if reason == DELETED:
+        return None, "the deal exists again (restored): the onboarding goes on"
+    stage, pipeline = deal.properties.get("dealstage") or "", deal.properties.get("pipeline") or ""
+    if not services.mappings.triggers.cancels(pipeline, stage):
+        return None, f"the deal left the lost stage (now {stage!r}): the onboarding goes on"
+    return STATUS[reason], f"the deal moved to lost stage {stage!r}"
+
+
+def _confirm_churn(
+    services: Services, onboarding: Onboarding, payload: dict[str, Any]
+) -> tuple[str | None, str]:
+    """A churn counts when the property still says so and it came within the early window."""
+    obj, prop = payload["object"], payload["property"]
+    read = services.hubspot.read_company if obj == "company" else services.hubspot.read_deal
+    value = read(payload["object_id"], [prop]).properties.get(prop)
+    if not services.mappings.triggers.churns(obj, prop, value):
+        return None, f"{obj} {prop} is {value!r} by now: not churned"
+    days = (_moment(services, payload) - onboarding.won_at).days
+    window = services.mappings.triggers.early_churn_days
+    if days > window:
+        return None, (
+            f"churned {days} days after the win, past the {window}-day early-churn window:"
+            f" the onboarding stays {onboarding.status}"
+        )
+    return STATUS[CHURNED], f"{obj} {prop} = {value} {days} days after the win"
+
+
+def _mark_ended(
+    services: Services, onboarding_id: int, status: str, why: str, at: datetime
+) -> Onboarding:
+    """Record the end once (a concurrent end job for the same deal finds it recorded)."""
+    with services.store.session() as session:
+        session.execute(
+            update(Onboarding)
+            .where(Onboarding.id == onboarding_id, Onboarding.ended_at.is_(None))
+            .values(status=status, ended_at=at, end_reason=why, updated_at=services.now())
+        )
+    with services.store.session() as session:
+        onboarding = session.get(Onboarding, onboarding_id)
+        assert onboarding is not None
+        return onboarding
+
+
+def _announce(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
+    """The ended status to HubSpot's deal and company, once (a deleted deal is skipped)."""
+    deleted = onboarding.end_reason == DEAL_DELETED
+    ledger.run(
+        f"hubspot.status:{onboarding.status}",
+        "hubspot",
+        lambda _recovering: (
+            write_fields(services, onboarding, {"status": onboarding.status}, deal=not deleted)
+            or onboarding.status
+        ),
+    )
+
+
+def write_fields(
+    services: Services, onboarding: Onboarding, values: dict[str, str], deal: bool = True
+) -> None:
+    """Write logical onboarding fields (names from fields.yaml) and remember them as written."""
+    fields = services.mappings.fields.hubspot
+    if deal:
+        named = {getattr(fields.deal, k): v for k, v in values.items()}
+        services.hubspot.update_properties("deals", {onboarding.deal_id: named})
+    if onboarding.company_id:
+        named = {getattr(fields.company, k): v for k, v in values.items()}
+        services.hubspot.update_properties("companies", {onboarding.company_id: named})
+    with services.store.session() as session:  # the progress write-back sends only changes
+        row = session.get(Onboarding, onboarding.id)
+        assert row is not None
+        row.written = {**row.written, **values}
