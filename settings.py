@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     hubspot_rate_per_second: float = Field(default=15.0, gt=0)  # 190 per 10 s burst limit
     notion_rate_per_second: float = Field(default=3.0, gt=0)  # 3 requests/s average
     customerio_rate_per_second: float = Field(default=50.0, gt=0)  # 100/s fair use
+    poll_interval_seconds: float = Field(default=60.0, gt=0)
+    escalate_after_business_days: int = Field(default=2, ge=0)
     job_lease_seconds: float = Field(default=120.0, gt=0)
     max_concurrent_jobs: int = Field(default=16, ge=1)
     trusted_proxies: int = Field(default=0, ge=0)

@@ -85,13 +85,26 @@ class NotionConnector:
         self._data_sources[database["id"]] = source_id
         return database["id"], source_id
 
-    def query(self, data_source_id: str, filter: dict[str, Any] | None = None) -> Iterator[dict]:
-        """Every page matching ``filter``, following Notion's cursor 100 pages at a time."""
+    def query(
+        self,
+        data_source_id: str,
+        filter: dict[str, Any] | None = None,
+        sorts: list[dict[str, Any]] | None = None,
+        in_trash: bool = False,
+    ) -> Iterator[dict]:
+        """Every page matching ``filter``, following Notion's cursor 100 pages at a time.
+
+        ``in_trash`` also returns trashed pages (a CSM deleting a task must be seen too).
+        """
         cursor: str | None = None
         while True:
             body: dict[str, Any] = {"page_size": PAGE_SIZE}
             if filter:
                 body["filter"] = filter
+            if sorts:
+                body["sorts"] = sorts
+            if in_trash:
+                body["in_trash"] = True
             if cursor:
                 body["start_cursor"] = cursor
             answer = self.call(
@@ -135,6 +148,25 @@ def _seconds(value: str | None) -> float | None:
         return float(value) if value else None
     except ValueError:
         return None
+
+
+def plain_value(prop: dict[str, Any] | None) -> Any:
+    """A page property's value as plain Python: text joined, a date's start, a select's name."""
+    if not prop:
+        return None
+    kind = prop.get("type")
+    value = prop.get(kind)
+    if kind in ("title", "rich_text"):
+        return "".join(part.get("plain_text", "") for part in value or [])
+    if kind in ("select", "status"):
+        return value.get("name") if value else None
+    if kind == "multi_select":
+        return [option["name"] for option in value or []]
+    if kind == "date":
+        return value.get("start") if value else None
+    if kind == "relation":
+        return [link["id"] for link in value or []]
+    return value
 
 
 def property_value(kind: str, value: Any) -> dict[str, Any]:

@@ -187,6 +187,13 @@ class SlackConnector:
         )
         return answer["ts"]
 
+    def post_once(self, channel: str, text: str, marker: str, recovering: bool) -> str:
+        """Post unless a message tagged ``marker`` is there already (checked only when a
+        previous attempt may have posted before dying)."""
+        if recovering and (ts := self.find_message(channel, marker)):
+            return ts
+        return self.post_message(channel, text, marker=marker)
+
     def find_message(self, channel: str, marker: str, depth: int = 100) -> str | None:
         """The ts of a recent message we tagged with ``marker`` (to not post it twice)."""
         answer = self.call(

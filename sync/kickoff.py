@@ -267,7 +267,7 @@ def _notion(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
     project_id = ledger.run("notion.project", "notion", create_project)
     assert project_id is not None
     playbook = services.mappings.playbook(onboarding.playbook or "")
-    for task in onboarding.tasks:
+    for task in (t for t in onboarding.tasks if not t.added_in_notion):
         task_context = {**context, "task": _task_fields(task, playbook.phase_label(task.phase))}
 
         def create_task(recovering: bool, task: OnboardingTask = task, ctx=task_context) -> str:
@@ -316,15 +316,12 @@ def _slack(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
     invited = ledger.run("slack.invite", "slack", invite) or ""
 
     def summary(recovering: bool) -> str:
-        marker = f"summary:{onboarding.deal_id}"
-        if recovering and (ts := slack.find_message(channel_id, marker)):
-            return ts
         context = template_context(services, onboarding)
         csm_id = invited.split(",")[0] if invited else ""
         text = mappings.messages.render("csm_summary", "en", context)
         if csm_id:
             text = f"<@{csm_id}> {text}"
-        return slack.post_message(channel_id, text, marker=marker)
+        return slack.post_once(channel_id, text, f"summary:{onboarding.deal_id}", recovering)
 
     ledger.run("slack.summary", "slack", summary)
 
@@ -390,6 +387,10 @@ def _hubspot(services: Services, onboarding: Onboarding, ledger: Ledger) -> None
         if onboarding.company_id:
             company = {getattr(fields.company, k): v for k, v in values.items()}
             services.hubspot.update_properties("companies", {onboarding.company_id: company})
+        with services.store.session() as session:  # the progress poll writes only changes
+            row = session.get(Onboarding, onboarding.id)
+            assert row is not None
+            row.written = {**row.written, **values}
         return digest
 
     ledger.run(f"hubspot.properties:{digest}", "hubspot", write)

@@ -52,3 +52,13 @@ def _next_working_day(day: date, holidays: Collection[date]) -> date:
     while day.weekday() >= SATURDAY or day in holidays:
         day += ONE_DAY
     return day
+
+
+def business_days_between(start: date, end: date, holidays: Collection[date] = ()) -> int:
+    """Working days after `start` up to and including `end` (0 when end is not later)."""
+    days, count = start, 0
+    while days < end:
+        days += ONE_DAY
+        if days.weekday() < SATURDAY and days not in holidays:
+            count += 1
+    return count

@@ -23,8 +23,11 @@ from connectors.errors import Permanent, Transient
 from sync import endings, inbox
 from sync.jobs import JobQueue
 from sync.kickoff import KickoffFailed, KickoffRetry, run_kickoff
+from sync.milestones import announce_milestone
 from sync.models import Job
 from sync.services import Services
+from sync.tracking import progress_tick
+from sync.writeback import MILESTONE
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,7 @@ def _kickoff(services: Services, payload: dict[str, Any], heartbeat: Callable[[]
 HANDLERS: dict[str, JobHandler] = {
     KICKOFF: _kickoff,
     endings.END: endings.run_end,
+    MILESTONE: announce_milestone,
 }
 
 
@@ -154,18 +158,26 @@ class Worker:
         return ran
 
     def start(self, interval: float | None = None) -> None:
-        interval = interval or self.services.settings.worker_interval_seconds
+        """Look for due jobs every few seconds, and run the periodic syncs on their own clocks."""
+        settings = self.services.settings
         self._scheduler = BackgroundScheduler(timezone="UTC")
+        now = datetime.now().astimezone()
         self._scheduler.add_job(
-            self.tick,
-            "interval",
-            seconds=interval,
-            id="tick",
-            max_instances=2,
-            coalesce=True,
-            next_run_time=datetime.now().astimezone(),
-        )
+            self.tick, "interval", seconds=interval or settings.worker_interval_seconds,
+            id="tick", max_instances=2, coalesce=True, next_run_time=now,
+        )  # fmt: skip
+        for name, seconds, func in self._periodic():
+            self._scheduler.add_job(
+                _logged(name, func), "interval", seconds=seconds, args=[self.services], id=name,
+                max_instances=1, coalesce=True, next_run_time=now,
+            )  # fmt: skip
         self._scheduler.start()
+
+    def _periodic(self) -> list[tuple[str, float, Callable[[Services], Any]]]:
+        settings = self.services.settings
+        return [
+            ("progress", settings.poll_interval_seconds, progress_tick),
+        ]
 
     def wake(self) -> None:
         """Look for work now rather than at the next interval (a webhook just arrived)."""
@@ -175,6 +187,18 @@ class Worker:
     def stop(self) -> None:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=True)
+
+
+def _logged(name: str, func: Callable[[Services], Any]) -> Callable[[Services], None]:
+    """A periodic sync that fails (a service down) says so and waits for its next turn."""
+
+    def run(services: Services) -> None:
+        try:
+            func(services)
+        except (Transient, Permanent) as exc:
+            log.warning("%s sync: %s", name, exc)
+
+    return run
 
 
 def run_until_idle(worker: Worker, done: Callable[[], bool], timeout: float = 60.0) -> None:
