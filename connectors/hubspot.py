@@ -216,13 +216,14 @@ class HubSpotConnector:
         groups = [FilterGroup(filters=[Filter(**_snake(f)) for f in g]) for g in filter_groups]
         # The SDK types sorts as strings; HubSpot's documented body sends objects like this one.
         sorts = [{"propertyName": sort, "direction": "ASCENDING"}] if sort else None
+        wanted = list(properties)
         after: str | None = None
         seen = 0
         while True:
             request = PublicObjectSearchRequest(
                 filter_groups=groups,
                 sorts=sorts,
-                properties=list(properties),
+                properties=wanted,
                 limit=min(SEARCH_PAGE_SIZE, cap - seen),
                 after=after,
             )
