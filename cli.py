@@ -114,6 +114,34 @@ def list_command() -> None:
         click.echo("no onboardings yet")
 
 
+@onboarding_group.command("repair")
+@click.argument("deal_id")
+def repair_command(deal_id: str) -> None:
+    """Re-create a deal's Notion project or Slack channel that someone removed; never duplicates."""
+    from sync.drift import repair
+
+    services = _services()
+    with services.store.session() as session:
+        onboarding = session.scalar(select(Onboarding).where(Onboarding.deal_id == deal_id))
+    job = services.queue.get("kickoff", deal_id)
+    if onboarding is None:
+        click.echo(f"deal {deal_id}: no onboarding to repair", err=True)
+        sys.exit(EXIT_UNKNOWN)
+    if job is not None and job.status in ("queued", "running", "retrying"):
+        click.echo(f"deal {deal_id}: the kickoff is still running; repair after it", err=True)
+        sys.exit(EXIT_IN_PROGRESS)
+    if onboarding.ended_at is not None:
+        click.echo(f"deal {deal_id}: the onboarding is {onboarding.status}; nothing to repair")
+        return
+    try:
+        repaired = repair(services, deal_id)
+    except ConnectorError as exc:
+        click.echo(f"deal {deal_id}: repair stopped: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    for line in repaired or ["nothing to repair: the project and the channel are there"]:
+        click.echo(f"deal {deal_id}: {line}")
+
+
 @onboarding_group.command("catch-up")
 @click.option("--since", required=True, help="ISO date or time; without an offset, in TIMEZONE.")
 @click.option("--until", default=None, help="ISO date or time (default: now).")

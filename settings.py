@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     # after about a day); each run looks back this much before the last one, for search lag.
     catchup_interval_minutes: float = Field(default=60.0, gt=0)
     catchup_overlap_minutes: float = Field(default=60.0, ge=0)
+    # Each drift check reads the next 100 active onboardings' projects and channels.
+    drift_interval_minutes: float = Field(default=10.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

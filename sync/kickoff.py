@@ -239,7 +239,13 @@ def _remember_link(services: Services, onboarding: Onboarding, **links: str) -> 
         onboarding.context = row.context
 
 
-def _notion(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
+def step_name(name: str, generation: int = 1) -> str:
+    """A ledger step's name; a repair's re-creation is a new generation (`notion.project#2`)."""
+    return name if generation == 1 else f"{name}#{generation}"
+
+
+def _data_sources(services: Services) -> tuple[str, str]:
+    """The projects and tasks data sources."""
     notion, settings = services.notion, services.settings
     if not settings.notion_projects_database_id or not settings.notion_tasks_database_id:
         raise Permanent(
@@ -247,8 +253,18 @@ def _notion(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
             "NOTION_PROJECTS_DATABASE_ID / NOTION_TASKS_DATABASE_ID not set"
             " (run `flask setup` to create the databases)",
         )
-    projects = notion.data_source_id(settings.notion_projects_database_id)
-    tasks = notion.data_source_id(settings.notion_tasks_database_id)
+    return (
+        notion.data_source_id(settings.notion_projects_database_id),
+        notion.data_source_id(settings.notion_tasks_database_id),
+    )
+
+
+def ensure_project(
+    services: Services, onboarding: Onboarding, ledger: Ledger, generation: int = 1
+) -> str:
+    """The onboarding's Notion project page, made once per generation; returns its id."""
+    notion = services.notion
+    projects, _ = _data_sources(services)
     context = template_context(services, onboarding)
     deal_url = hubspot_deal_url(services, onboarding)
 
@@ -264,8 +280,17 @@ def _notion(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
         _remember_link(services, onboarding, project_url=page["url"])
         return page["id"]
 
-    project_id = ledger.run("notion.project", "notion", create_project)
+    project_id = ledger.run(step_name("notion.project", generation), "notion", create_project)
     assert project_id is not None
+    return project_id
+
+
+def _notion(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
+    notion = services.notion
+    _, tasks = _data_sources(services)
+    project_id = ensure_project(services, onboarding, ledger)
+    context = template_context(services, onboarding)
+    deal_url = hubspot_deal_url(services, onboarding)
     playbook = services.mappings.playbook(onboarding.playbook or "")
     for task in (t for t in onboarding.tasks if not t.added_in_notion):
         task_context = {**context, "task": _task_fields(task, playbook.phase_label(task.phase))}
@@ -288,20 +313,24 @@ def _notion(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
                 row.notion_page_id = task.notion_page_id = page_id
 
 
-def _slack(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
+def ensure_slack(
+    services: Services, onboarding: Onboarding, ledger: Ledger, generation: int = 1
+) -> None:
+    """Channel, invitations, summary; a repair's generation takes a new name (`-2`)."""
     slack, settings, mappings = services.slack, services.settings, services.mappings
     context = template_context(services, onboarding)
     roles = onboarding.context["roles"]
+    suffix = f"-{generation}" if generation > 1 else ""  # the old name stays taken when archived
 
     def create_channel(recovering: bool) -> str:
-        channel = slack.ensure_channel(render(mappings.fields.slack.channel_name, context))
+        channel = slack.ensure_channel(render(mappings.fields.slack.channel_name, context) + suffix)
         url = f"{settings.slack_workspace_url.rstrip('/')}/archives/{channel.id}"
         _remember_link(
             services, onboarding, channel_id=channel.id, channel_name=channel.name, channel_url=url
         )
         return channel.id
 
-    channel_id = ledger.run("slack.channel", "slack", create_channel)
+    channel_id = ledger.run(step_name("slack.channel", generation), "slack", create_channel)
     assert channel_id is not None
     if not onboarding.context.get("links", {}).get("channel_url"):
         url = f"{settings.slack_workspace_url.rstrip('/')}/archives/{channel_id}"
@@ -313,7 +342,7 @@ def _slack(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
         slack.invite(channel_id, user_ids)
         return ",".join(user_ids)
 
-    invited = ledger.run("slack.invite", "slack", invite) or ""
+    invited = ledger.run(step_name("slack.invite", generation), "slack", invite) or ""
 
     def summary(recovering: bool) -> str:
         context = template_context(services, onboarding)
@@ -323,7 +352,7 @@ def _slack(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
             text = f"<@{csm_id}> {text}"
         return slack.post_once(channel_id, text, f"summary:{onboarding.deal_id}", recovering)
 
-    ledger.run("slack.summary", "slack", summary)
+    ledger.run(step_name("slack.summary", generation), "slack", summary)
 
 
 def _customerio(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
@@ -396,7 +425,7 @@ def _hubspot(services: Services, onboarding: Onboarding, ledger: Ledger) -> None
     ledger.run(f"hubspot.properties:{digest}", "hubspot", write)
 
 
-INDEPENDENT = (_notion, _slack, _customerio)
+INDEPENDENT = (_notion, ensure_slack, _customerio)
 
 
 # ----- small helpers -----------------------------------------------------------------------
