@@ -670,7 +670,9 @@ class NotionEmulator(Emulator):
     # ----- pages -----------------------------------------------------------------------
     @_endpoint
     def create_page(self, request: Request) -> dict[str, Any]:
-        body = _body(request)
+        return self._create_page(_body(request))
+
+    def _create_page(self, body: dict[str, Any]) -> dict[str, Any]:
         parent, schema = self._page_parent(body.get("parent"))
         values = self._written_values(schema, body.get("properties") or {}, "body.properties")
         now, bot = self.now(), self.bot["id"]
@@ -793,6 +795,13 @@ class NotionEmulator(Emulator):
             page.touch(self.now(), person["id"])
             self._notify("page.properties_updated", page, person, updated_properties=updated)
             return self._page_json(page)
+
+    @command
+    def seed_page(self, data_source_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+        """A page made by the integration without an HTTP call (bulk set-ups for benchmarks)."""
+        with self.lock:
+            parent = {"type": "data_source_id", "data_source_id": data_source_id}
+            return self._create_page({"parent": parent, "properties": properties})
 
     @command
     def trash_page_as_user(self, page_id: str, user_id: str | None = None) -> dict[str, Any]:
