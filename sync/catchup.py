@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 from connectors.hubspot import Record, date_entered_property
 from sync.cursors import read_cursor, save_cursor
+from sync.jobs import KICKOFF
 from sync.services import Services
 
 log = logging.getLogger(__name__)
 
 CURSOR = "catchup"
-KICKOFF = "kickoff"  # the job kind sync.worker runs (imported from there it would be circular)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from sync.db import Store
 from sync.models import Job, utcnow
 
 RUNNABLE = ("queued", "retrying")
+KICKOFF = "kickoff"  # one per won deal, keyed by deal id: the exactly-once start of onboarding
 
 
 class JobQueue:

@@ -37,6 +37,7 @@ class Services:
                 self._secret("hubspot_access_token"),
                 self.settings.hubspot_api_base,
                 rate_per_second=self.settings.hubspot_rate_per_second * self.settings.rate_scale,
+                search_rate_per_second=4.0 * self.settings.rate_scale,  # the search API's own
             ),
         )
 

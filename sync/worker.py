@@ -21,7 +21,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from connectors.errors import Permanent, Transient
 from sync import endings, inbox
-from sync.jobs import JobQueue
+from sync.catchup import catch_up_tick
+from sync.jobs import KICKOFF, JobQueue
 from sync.kickoff import KickoffFailed, KickoffRetry, run_kickoff
 from sync.milestones import announce_milestone
 from sync.models import Job
@@ -31,7 +32,6 @@ from sync.writeback import MILESTONE
 
 log = logging.getLogger(__name__)
 
-KICKOFF = "kickoff"
 MAX_BACKOFF_SECONDS = 300.0
 MAX_ATTEMPTS_ON_BUGS = 10
 
@@ -177,6 +177,7 @@ class Worker:
         settings = self.services.settings
         return [
             ("progress", settings.poll_interval_seconds, progress_tick),
+            ("catch-up", settings.catchup_interval_minutes * 60, catch_up_tick),
         ]
 
     def wake(self) -> None:
