@@ -179,6 +179,43 @@ def _moment(value: str, option: str, tz: Any) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
+@onboarding_group.command("rescan")
+def rescan_command() -> None:
+    """Re-read every task page from Notion (recovery), then recompute and write back progress."""
+    from sqlalchemy import func
+
+    from sync.models import OnboardingTask
+    from sync.tracking import progress_tick
+
+    services = _services()
+    with services.store.session() as session:
+        known = session.scalar(
+            select(func.count()).where(OnboardingTask.notion_page_id.is_not(None))
+        )
+    try:
+        with click.progressbar(length=known or 1, label="Notion task pages") as bar:
+            tick = progress_tick(services, full=True, on_batch=bar.update)
+    except ConnectorError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"{tick.applied.pages} pages read, {tick.applied.tasks_changed} tasks changed; "
+        f"{tick.refreshed.changed} onboardings written to HubSpot "
+        f"({tick.refreshed.hubspot_calls} batch calls)"
+    )
+
+
+@onboarding_group.command("notion-token")
+def notion_token_command() -> None:
+    """Print the verification token Notion sent when its webhook subscription was created."""
+    from sync.inbox import latest_notion_verification
+
+    token = latest_notion_verification(_services().store)
+    if token is None:
+        click.echo("no verification request from Notion has arrived yet", err=True)
+        sys.exit(EXIT_UNKNOWN)
+    click.echo(token)
+
+
 @click.command("setup")
 @with_appcontext
 def setup_command() -> None:

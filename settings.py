@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     hubspot_access_token: SecretStr | None = None
     hubspot_client_secret: SecretStr | None = None
     notion_token: SecretStr | None = None
+    notion_webhook_token: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     customerio_site_id: SecretStr | None = None

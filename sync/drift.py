@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from connectors.errors import NotFound
 from connectors.notion import property_value
@@ -23,7 +23,7 @@ from sync.cursors import read_cursor, save_cursor
 from sync.endings import write_fields
 from sync.kickoff import ensure_project, ensure_slack, step_name, template_context
 from sync.ledger import Ledger
-from sync.models import LedgerStep, Onboarding
+from sync.models import Onboarding
 from sync.services import Services
 from sync.templates import render
 
@@ -96,21 +96,7 @@ def repair(services: Services, deal_id: str) -> list[str]:
 
 def current_generation(services: Services, onboarding_id: int, kind: str) -> tuple[int, str | None]:
     """(generation, external id) of the newest done project or channel step; (0, None) if none."""
-    base = STEPS[kind]
-    with services.store.session() as session:
-        steps = session.execute(
-            select(LedgerStep.name, LedgerStep.external_id).where(
-                LedgerStep.onboarding_id == onboarding_id,
-                LedgerStep.status == "done",
-                or_(LedgerStep.name == base, LedgerStep.name.like(f"{base}#%")),
-            )
-        )
-        return max(((_generation(name), ext) for name, ext in steps), default=(0, None))
-
-
-def _generation(name: str) -> int:
-    _, _, number = name.partition("#")
-    return int(number) if number.isdigit() else 1
+    return Ledger(services.store, onboarding_id).current(STEPS[kind])
 
 
 def _active(services: Services, after: int = 0, limit: int | None = None) -> list[Onboarding]:

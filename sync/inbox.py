@@ -55,15 +55,81 @@ def store_hubspot_batch(store: Store, body: bytes) -> Received:
     return Received(new=new, duplicates=len(events) - new, malformed=malformed)
 
 
-def pending(session: Session, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
-    """(id, event) of events not yet looked at, oldest change first (HubSpot keeps no order)."""
+def pending(session: Session, limit: int = 500) -> list[tuple[int, str, dict[str, Any]]]:
+    """(id, source, event) of events not yet looked at, oldest first (senders keep no order)."""
     query = (
-        select(InboxEvent.id, InboxEvent.payload)
+        select(InboxEvent.id, InboxEvent.source, InboxEvent.payload)
         .where(InboxEvent.status == "pending")
         .order_by(InboxEvent.occurred_at, InboxEvent.id)
         .limit(limit)
     )
-    return [(row.id, json.loads(row.payload)) for row in session.execute(query)]
+    return [(row.id, row.source, json.loads(row.payload)) for row in session.execute(query)]
+
+
+def store_notion_event(store: Store, body: bytes) -> Received:
+    """Keep a Notion integration webhook event (a signal: the poll reads what changed)."""
+    try:
+        event = json.loads(body)
+    except ValueError as exc:
+        raise MalformedBatch(f"body is not valid JSON: {exc}") from exc
+    if not isinstance(event, dict) or "id" not in event or "type" not in event:
+        raise MalformedBatch("a Notion event has an id and a type")
+    row = {
+        "source": "notion",
+        "payload": json.dumps(event, sort_keys=True),
+        "received_at": utcnow(),
+        "deliveries": 1,
+        "dedupe_key": f"notion:{event['id']}",
+        "kind": str(event["type"]),
+        "object_id": str((event.get("entity") or {}).get("id", ""))[:64] or None,
+        "occurred_at": _iso(event.get("timestamp")),
+        "status": "pending",
+        "note": None,
+    }
+    with store.session() as session:
+        known = session.scalar(
+            select(InboxEvent.id).where(InboxEvent.dedupe_key == row["dedupe_key"])
+        )
+        _insert_or_count_redelivery(session, [row])
+    return Received(new=0 if known else 1, duplicates=1 if known else 0, malformed=0)
+
+
+def keep_notion_verification(store: Store, body: bytes) -> None:
+    """Notion's one-time handshake: kept (not acted on) so an admin can read the token."""
+    payload = body.decode("utf-8", "replace")
+    row = {
+        "source": "notion",
+        "payload": payload,
+        "received_at": utcnow(),
+        "deliveries": 1,
+        "dedupe_key": f"notion-verification:{hashlib.sha256(body).hexdigest()[:32]}",
+        "kind": "verification",
+        "object_id": None,
+        "occurred_at": utcnow(),
+        "status": "verification",
+        "note": "paste the token into the integration's Webhooks tab and NOTION_WEBHOOK_TOKEN",
+    }
+    with store.session() as session:
+        _insert_or_count_redelivery(session, [row])
+
+
+def latest_notion_verification(store: Store) -> str | None:
+    """The newest verification token Notion sent, for `flask onboarding notion-token`."""
+    with store.session() as session:
+        payload = session.scalar(
+            select(InboxEvent.payload)
+            .where(InboxEvent.source == "notion", InboxEvent.kind == "verification")
+            .order_by(InboxEvent.id.desc())
+            .limit(1)
+        )
+    return json.loads(payload).get("verification_token") if payload else None
+
+
+def _iso(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
 
 
 def mark(session: Session, outcomes: dict[int, tuple[str, str | None]]) -> None:

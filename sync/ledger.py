@@ -7,8 +7,9 @@ process died, so its action is told it is *recovering* and must look before it c
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from connectors.errors import ConnectorError, Permanent
 from sync.db import Store
@@ -51,6 +52,19 @@ class Ledger:
         self._close(name, "done", external_id=external_id)
         return external_id
 
+    def current(self, name: str) -> tuple[int, str | None]:
+        """(generation, id) of the newest done step of ``name`` or its repairs (``name#2``...);
+        (0, None) when there is none."""
+        with self.store.session() as session:
+            steps = session.execute(
+                select(LedgerStep.name, LedgerStep.external_id).where(
+                    LedgerStep.onboarding_id == self.onboarding_id,
+                    LedgerStep.status == "done",
+                    generations_of(name),
+                )
+            )
+            return max(((_generation(n), ext) for n, ext in steps), default=(0, None))
+
     def external_id(self, name: str) -> str | None:
         with self.store.session() as session:
             step = self._get(session, name)
@@ -72,3 +86,13 @@ class Ledger:
             step.status, step.error, step.finished_at = status, error, utcnow()
             if external_id is not None:
                 step.external_id = external_id
+
+
+def generations_of(name: str) -> Any:
+    """Matches a step and its repair generations (`notion.project`, `notion.project#2`)."""
+    return or_(LedgerStep.name == name, LedgerStep.name.like(f"{name}#%"))
+
+
+def _generation(name: str) -> int:
+    _, _, number = name.partition("#")
+    return int(number) if number.isdigit() else 1

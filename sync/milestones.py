@@ -52,7 +52,7 @@ def announce_milestone(
                 pid, EVENTS[name], data, f"{deal_id}:{name}"
             ),
         )
-    channel = ledger.external_id("slack.channel")
+    _, channel = ledger.current("slack.channel")  # a repaired channel is the current one
     if channel:
         text = services.mappings.messages.render(
             f"milestone_{name}", onboarding.locale, template_context(services, onboarding)

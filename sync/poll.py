@@ -20,6 +20,7 @@ from sqlalchemy import select
 from connectors.notion import plain_value
 from sync import notion_schema as schema
 from sync.cursors import read_cursor, save_cursor
+from sync.ledger import generations_of
 from sync.models import LedgerStep, OnboardingTask
 from sync.services import Services
 
@@ -129,7 +130,7 @@ def _onboardings_by_project(
         return {}
     rows = session.execute(
         select(LedgerStep.external_id, LedgerStep.onboarding_id).where(
-            LedgerStep.name == "notion.project", LedgerStep.external_id.in_(related)
+            generations_of("notion.project"), LedgerStep.external_id.in_(related)
         )
     )
     return {external_id: onboarding_id for external_id, onboarding_id in rows}

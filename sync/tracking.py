@@ -6,6 +6,7 @@ statuses change with the date even when nobody edits a task.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sync.cursors import read_cursor, save_cursor
@@ -22,9 +23,11 @@ class Tick:
     refreshed: Refreshed
 
 
-def progress_tick(services: Services, full: bool = False) -> Tick:
+def progress_tick(
+    services: Services, full: bool = False, on_batch: Callable[[int], None] | None = None
+) -> Tick:
     """One round of the loop; ``full`` re-reads every task page (recovery)."""
-    applied = poll_tasks(services, full=full)
+    applied = poll_tasks(services, full=full, on_batch=on_batch)
     today = services.now().astimezone(services.settings.tz).date().isoformat()
     if full or read_cursor(services.store, DAY_CURSOR) != today:
         refreshed = refresh(services)

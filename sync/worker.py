@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from connectors.errors import Permanent, Transient
 from sync import endings, inbox
 from sync.catchup import catch_up_tick
+from sync.drift import drift_tick
 from sync.jobs import KICKOFF, JobQueue
 from sync.kickoff import KickoffFailed, KickoffRetry, run_kickoff
 from sync.milestones import announce_milestone
@@ -41,7 +42,9 @@ def route_inbox(services: Services, queue: JobQueue) -> int:
     with services.store.session() as session:
         outcomes = {
             event_id: _route(services, queue, session, body)
-            for event_id, body in inbox.pending(session)
+            if source == "hubspot"
+            else ("processed", "a signal: the progress poll reads the change")
+            for event_id, source, body in inbox.pending(session)
         }
         inbox.mark(session, outcomes)
     return len(outcomes)
@@ -178,12 +181,13 @@ class Worker:
         return [
             ("progress", settings.poll_interval_seconds, progress_tick),
             ("catch-up", settings.catchup_interval_minutes * 60, catch_up_tick),
+            ("drift", settings.drift_interval_minutes * 60, drift_tick),
         ]
 
-    def wake(self) -> None:
-        """Look for work now rather than at the next interval (a webhook just arrived)."""
+    def wake(self, job: str = "tick") -> None:
+        """Run ``job`` now rather than at its next interval (a webhook just arrived)."""
         if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.modify_job("tick", next_run_time=datetime.now().astimezone())
+            self._scheduler.modify_job(job, next_run_time=datetime.now().astimezone())
 
     def stop(self) -> None:
         if self._scheduler is not None and self._scheduler.running:

@@ -128,9 +128,9 @@ def test_with_a_thousand_onboardings_a_poll_costs_calls_for_changes_only(world):
     services, box = world.services, world.box
     fleet = seed_fleet(box, services, count=1000, tasks_per=20)
     progress_tick(services, full=True)  # the baseline: everything read and written once
-    now = box.clock.now()
-    save_cursor(services.store, CURSOR, now.strftime("%Y-%m-%dT%H:%M:00.000Z"))
-    box.clock.set(now + timedelta(minutes=2))
+    later = box.clock.now() + timedelta(minutes=1)  # every seeded page is older than this
+    save_cursor(services.store, CURSOR, later.strftime("%Y-%m-%dT%H:%M:00.000Z"))
+    box.clock.set(later + timedelta(minutes=1))
     notion_before, hubspot_before = len(box.notion.calls()), len(box.hubspot.calls())
     quiet = progress_tick(services)
     assert len(box.notion.calls()) - notion_before == 1

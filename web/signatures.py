@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import time
 from collections.abc import Mapping
@@ -79,3 +80,12 @@ def _check(
     if not hmac.compare_digest(expected, signature):
         raise InvalidSignature(f"{version} signature does not match")
     return version
+
+
+def verify_notion_signature(token: str, body: bytes, header: str | None) -> None:
+    """Raise InvalidSignature unless ``X-Notion-Signature`` is sha256=HMAC(token, raw body)."""
+    if not header or not header.startswith("sha256="):
+        raise InvalidSignature("no X-Notion-Signature: sha256=... header")
+    expected = hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, header.removeprefix("sha256=")):
+        raise InvalidSignature("Notion signature does not match")

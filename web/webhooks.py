@@ -8,8 +8,13 @@ from urllib.parse import quote
 
 from flask import Blueprint, Request, current_app, jsonify, request
 
-from sync.inbox import MalformedBatch, store_hubspot_batch
-from web.signatures import InvalidSignature, verify_hubspot_signature
+from sync.inbox import (
+    MalformedBatch,
+    keep_notion_verification,
+    store_hubspot_batch,
+    store_notion_event,
+)
+from web.signatures import InvalidSignature, verify_hubspot_signature, verify_notion_signature
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
@@ -54,3 +59,31 @@ def hubspot() -> Any:
     if worker is not None and received.new:
         worker.wake()
     return jsonify(new=received.new, duplicates=received.duplicates, malformed=received.malformed)
+
+
+@bp.post("/webhooks/notion")
+def notion() -> Any:
+    """Notion's integration webhooks: a fast path to the progress poll (the poll stays the net)."""
+    settings = current_app.extensions["settings"]
+    store = current_app.extensions["store"]
+    body = request.get_data(cache=False)
+    signature = request.headers.get("X-Notion-Signature")
+    if signature is None and b'"verification_token"' in body:
+        keep_notion_verification(store, body)  # the one-time handshake carries no signature
+        return jsonify(received="verification"), 200
+    if settings.notion_webhook_token is None:
+        log.error("NOTION_WEBHOOK_TOKEN is not set: Notion webhooks cannot be verified")
+        return jsonify(error="webhook verification token not configured"), 503
+    try:
+        verify_notion_signature(settings.notion_webhook_token.get_secret_value(), body, signature)
+    except InvalidSignature as exc:
+        log.warning("refused a Notion webhook: %s", exc)
+        return jsonify(error="invalid signature"), 401
+    try:
+        received = store_notion_event(store, body)
+    except MalformedBatch as exc:
+        return jsonify(error=str(exc)), 400
+    worker = current_app.extensions.get("worker")
+    if worker is not None and received.new:
+        worker.wake("progress")
+    return jsonify(new=received.new, duplicates=received.duplicates)
