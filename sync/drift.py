@@ -19,8 +19,8 @@ from sqlalchemy import select
 from connectors.errors import NotFound
 from connectors.notion import property_value
 from sync import notion_schema
+from sync.crm import write_fields
 from sync.cursors import read_cursor, save_cursor
-from sync.endings import write_fields
 from sync.kickoff import ensure_project, ensure_slack, step_name, template_context
 from sync.ledger import Ledger
 from sync.models import Onboarding

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connectors.errors import NotFound, Transient
+from sync.crm import write_fields
 from sync.jobs import JobQueue
 from sync.ledger import Ledger
 from sync.models import Job, Onboarding
@@ -183,20 +184,3 @@ def _announce(services: Services, onboarding: Onboarding, ledger: Ledger) -> Non
             or onboarding.status
         ),
     )
-
-
-def write_fields(
-    services: Services, onboarding: Onboarding, values: dict[str, str], deal: bool = True
-) -> None:
-    """Write logical onboarding fields (names from fields.yaml) and remember them as written."""
-    fields = services.mappings.fields.hubspot
-    if deal:
-        named = {getattr(fields.deal, k): v for k, v in values.items()}
-        services.hubspot.update_properties("deals", {onboarding.deal_id: named})
-    if onboarding.company_id:
-        named = {getattr(fields.company, k): v for k, v in values.items()}
-        services.hubspot.update_properties("companies", {onboarding.company_id: named})
-    with services.store.session() as session:  # the progress write-back sends only changes
-        row = session.get(Onboarding, onboarding.id)
-        assert row is not None
-        row.written = {**row.written, **values}

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from connectors.errors import ConnectorError, NotFound, Permanent, Transient
 from connectors.notion import property_value
 from sync import notion_schema
+from sync.crm import write_fields
 from sync.ledger import Ledger
 from sync.models import Onboarding, OnboardingTask
 from sync.schedule import due_date
@@ -392,7 +393,6 @@ def _customerio(services: Services, onboarding: Onboarding, ledger: Ledger) -> N
 
 def _hubspot(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
     """Write the onboarding fields; the step is keyed by their values, so new links get written."""
-    fields = services.mappings.fields.hubspot
     links = onboarding.context.get("links", {})
     next_task = next(
         (t for t in sorted(onboarding.tasks, key=lambda t: (t.due_date, t.position)) if t.required),
@@ -411,15 +411,7 @@ def _hubspot(services: Services, onboarding: Onboarding, ledger: Ledger) -> None
     digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]
 
     def write(recovering: bool) -> str:
-        deal = {getattr(fields.deal, k): v for k, v in values.items()}
-        services.hubspot.update_properties("deals", {onboarding.deal_id: deal})
-        if onboarding.company_id:
-            company = {getattr(fields.company, k): v for k, v in values.items()}
-            services.hubspot.update_properties("companies", {onboarding.company_id: company})
-        with services.store.session() as session:  # the progress poll writes only changes
-            row = session.get(Onboarding, onboarding.id)
-            assert row is not None
-            row.written = {**row.written, **values}
+        write_fields(services, onboarding, values)
         return digest
 
     ledger.run(f"hubspot.properties:{digest}", "hubspot", write)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 
+from sync.crm import FieldWrite, write_many
 from sync.models import Onboarding
 from sync.progress import ENDED, Progress, TaskState, compute
 from sync.services import Services
@@ -38,7 +38,7 @@ def refresh(
     ids = None if onboarding_ids is None else list(onboarding_ids)
     if ids == []:
         return Refreshed()
-    pending: list[tuple[int, str, str | None, dict[str, str]]] = []
+    pending: list[FieldWrite] = []
     result = Refreshed()
     with services.store.session() as session:
         query = select(Onboarding).where(Onboarding.status.not_in(NOT_TRACKED))
@@ -50,12 +50,14 @@ def refresh(
             desired = hubspot_values(progress)
             changes = {k: v for k, v in desired.items() if onboarding.written.get(k) != v}
             if changes:
-                pending.append((onboarding.id, onboarding.deal_id, onboarding.company_id, changes))
+                pending.append(
+                    FieldWrite(onboarding.id, onboarding.deal_id, onboarding.company_id, changes)
+                )
             for name, day in progress.milestones().items():
                 payload = {"deal_id": onboarding.deal_id, "milestone": name, "on": day.isoformat()}
                 services.queue.enqueue(session, MILESTONE, f"{onboarding.deal_id}:{name}", payload)
     result.changed = len(pending)
-    result.hubspot_calls = _write(services, pending)
+    result.hubspot_calls = write_many(services, pending)
     return result
 
 
@@ -97,25 +99,3 @@ def _recompute(services: Services, onboarding: Onboarding, today: date) -> Progr
     elif onboarding.status == "completed":
         onboarding.status = "active"  # a required task was reopened or added
     return progress
-
-
-def _write(services: Services, pending: list[tuple[int, str, str | None, dict[str, str]]]) -> int:
-    """Batch the changes per object type; remember them once HubSpot has them."""
-    if not pending:
-        return 0
-    fields = services.mappings.fields.hubspot
-    deals = {deal: _named(fields.deal, changes) for _, deal, _, changes in pending}
-    companies = {company: _named(fields.company, ch) for _, _, company, ch in pending if company}
-    calls = services.hubspot.update_properties("deals", deals)
-    if companies:
-        calls += services.hubspot.update_properties("companies", companies)
-    with services.store.session() as session:
-        for onboarding_id, _, _, changes in pending:
-            onboarding = session.get(Onboarding, onboarding_id)
-            assert onboarding is not None
-            onboarding.written = {**onboarding.written, **changes}
-    return calls
-
-
-def _named(properties: Any, values: dict[str, str]) -> dict[str, str]:
-    return {getattr(properties, field): value for field, value in values.items()}
