@@ -496,6 +496,17 @@ class NotionEmulator(Emulator):
             Rule("/v1/search", methods=["POST"], endpoint="search"),
         ]
 
+    def _serve(self, request: Request) -> Response:
+        response = super()._serve(request)
+        if request.method != "GET" and not request.path.endswith(("/query", "/search")):
+            self._changed()
+        return response
+
+    def _changed(self) -> None:
+        """Something was written: cached query orders are stale."""
+        with self.lock:
+            self._changes += 1
+
     def reset_state(self) -> None:
         self._random = random.Random(self.seed)
         self._seq = itertools.count(1)
@@ -508,6 +519,11 @@ class NotionEmulator(Emulator):
         self._children: dict[str, list[dict[str, Any]]] = {}  # page or block id -> blocks
         self._block_ids: set[str] = set()
         self._webhooks: NotionWebhookSender | None = None
+        # Query results in order, kept until anything changes: a cursor walk over 200,000
+        # pages would otherwise filter and sort them all again for every page of 100.
+        self._changes = 0
+        self._ordered: dict[tuple[Any, ...], list[_Page]] = {}
+        self._ordered_at = 0
         bot_id = self._uuid()
         self.bot = {
             "object": "user",
@@ -654,14 +670,20 @@ class NotionEmulator(Emulator):
         # in_trash/archived true adds trashed pages to the live ones (UNCONFIRMED whether
         # Notion then returns only trashed pages); by default trashed pages are left out.
         with_trash = _trash_flag(body) is True
-        pages = [
-            page
-            for page in self._pages.values()
-            if page.parent.get("data_source_id") == source.id
-            and (with_trash or not page.in_trash)
-            and test(page)
-        ]
-        ordered = self._sorted(source, pages, body.get("sorts"))
+        minute = self.now().replace(second=0, microsecond=0)  # relative date filters move
+        key = (source.id, json.dumps([spec, body.get("sorts")], sort_keys=True), with_trash, minute)
+        if self._ordered_at != self._changes:
+            self._ordered, self._ordered_at = {}, self._changes
+        ordered = self._ordered.get(key)
+        if ordered is None:
+            pages = [
+                page
+                for page in self._pages.values()
+                if page.parent.get("data_source_id") == source.id
+                and (with_trash or not page.in_trash)
+                and test(page)
+            ]
+            ordered = self._ordered[key] = self._sorted(source, pages, body.get("sorts"))
         size = _page_size(body.get("page_size"), "body.page_size")
         chunk, cursor = _paginate(ordered, lambda p: p.id, body.get("start_cursor"), size)
         only = request.args.getlist("filter_properties") or None
@@ -768,6 +790,7 @@ class NotionEmulator(Emulator):
     @command
     def seed_parent_page(self, title: str) -> dict[str, Any]:
         """A workspace-level page shared with the integration, where databases can go."""
+        self._changed()
         with self.lock:
             now, person = self.now(), self.owner["id"]
             page = _Page(
@@ -788,6 +811,7 @@ class NotionEmulator(Emulator):
         self, page_id: str, properties: dict[str, Any], user_id: str | None = None
     ) -> dict[str, Any]:
         """A person editing a page in Notion: new values, last_edited_by that person."""
+        self._changed()
         with self.lock:
             page = self._page(page_id, "page_id")
             person = self._person(user_id)
@@ -799,6 +823,7 @@ class NotionEmulator(Emulator):
     @command
     def seed_page(self, data_source_id: str, properties: dict[str, Any]) -> dict[str, Any]:
         """A page made by the integration without an HTTP call (bulk set-ups for benchmarks)."""
+        self._changed()
         with self.lock:
             parent = {"type": "data_source_id", "data_source_id": data_source_id}
             return self._create_page({"parent": parent, "properties": properties})
@@ -806,6 +831,7 @@ class NotionEmulator(Emulator):
     @command
     def trash_page_as_user(self, page_id: str, user_id: str | None = None) -> dict[str, Any]:
         """A person moving a page to the trash."""
+        self._changed()
         with self.lock:
             page = self._page(page_id, "page_id")
             person = self._person(user_id)

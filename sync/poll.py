@@ -10,6 +10,7 @@ after the pages it covers are applied (the Singer-tap habit of STYLE.md).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
@@ -54,7 +55,7 @@ def poll_tasks(
     )
     pages = services.notion.query(data_source, edited, EDITED_ASCENDING, in_trash=True)
     applied, touched, newest = Applied(), set(), cursor
-    for batch in _batches(pages, BATCH):
+    for batch in _prefetched(_batches(pages, BATCH)):
         changed, onboardings = apply_pages(services, batch)
         applied.pages += len(batch)
         applied.tasks_changed += changed
@@ -164,6 +165,16 @@ def _added_in_notion(
     )
     session.add(task)
     return task
+
+
+def _prefetched(batches: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    """Fetch the next batch from Notion while the caller applies this one (a re-scan is
+    bound by Notion's rate, so the mirror work should hide in its waits)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="notion-prefetch") as pool:
+        ahead = pool.submit(next, batches, None)
+        while (batch := ahead.result()) is not None:
+            ahead = pool.submit(next, batches, None)
+            yield batch
 
 
 def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
