@@ -48,6 +48,20 @@ def start_app(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     raise RuntimeError("app did not start")
 
 
+def app_env(world) -> dict[str, str]:
+    """The environment of an app process pointed at this world's sandbox and database."""
+    settings = world.services.settings
+    return {
+        **os.environ,
+        **{k.upper(): str(v) for k, v in world.app_config.items()},
+        "NOTION_PROJECTS_DATABASE_ID": settings.notion_projects_database_id,
+        "NOTION_TASKS_DATABASE_ID": settings.notion_tasks_database_id,
+        "JOB_LEASE_SECONDS": "1.5",
+        "WORKER_INTERVAL_SECONDS": "0.2",
+        "POLL_INTERVAL_SECONDS": "0.3",
+    }
+
+
 def kill_on(
     box: Sandbox, service: str, path_part: str, nth: int, process_ref: list
 ) -> threading.Event:
@@ -85,14 +99,7 @@ def test_killed_mid_fan_out_and_restarted_finishes_with_nothing_duplicated(
         world = make_world(box, tmp_path, rate_scale=FAST)
         settings = world.services.settings
         customer = seed_customer(box, world.team)
-        env = {
-            **os.environ,
-            **{k.upper(): str(v) for k, v in world.app_config.items()},
-            "NOTION_PROJECTS_DATABASE_ID": settings.notion_projects_database_id,
-            "NOTION_TASKS_DATABASE_ID": settings.notion_tasks_database_id,
-            "JOB_LEASE_SECONDS": "1.5",
-            "WORKER_INTERVAL_SECONDS": "0.2",
-        }
+        env = app_env(world)
         port = free_port()
         log = tmp_path / "app.log"
         process = [start_app(env, port, log)]
@@ -132,3 +139,48 @@ def test_killed_mid_fan_out_and_restarted_finishes_with_nothing_duplicated(
         assert len(box.slack.members(channel["id"])) == 3  # the bot, the CSM, the AE
         deal = box.hubspot.record("deals", customer.deal_id)
         assert deal["properties"]["onboarding_channel_url"].endswith(channel["id"])
+
+
+@pytest.mark.parametrize(("service", "path_part"), [("customerio", "/events"),
+                                                   ("slack", "chat.postMessage")])  # fmt: skip
+def test_killed_while_announcing_a_milestone_announces_it_once(tmp_path, service, path_part):
+    from sync import notion_schema as schema
+    from sync.worker import run_until_idle
+    from tests.test_kickoff import kickoff_done
+
+    with Sandbox(rate_scale=FAST) as box:
+        world = make_world(box, tmp_path, rate_scale=FAST)
+        customer = seed_customer(box, world.team, employees=10)
+        world.deliver([world.won(customer.deal_id)])
+        run_until_idle(world.worker, lambda: kickoff_done(world, customer.deal_id))
+        with world.services.store.session() as session:
+            from sync.models import OnboardingTask
+
+            setup = next(
+                t for t in session.query(OnboardingTask) if "setup_form" in (t.flags or [])
+            )
+        port, log = free_port(), tmp_path / "app.log"
+        process = [start_app(app_env(world), port, log)]
+        fired = kill_on(box, service, path_part, 1, process)
+        box.notion.edit_page_as_user(
+            setup.notion_page_id, {schema.STATUS: {"status": {"name": "Done"}}}
+        )
+        assert fired.wait(30), f"never reached the kill point:\n{log.read_text()[-3000:]}"
+        process[0].wait(10)
+
+        process[0] = start_app(app_env(world), port, log)
+        queue = JobQueue(Store(world.services.settings.database_url))
+        try:
+            deadline = time.monotonic() + 60
+            key = f"{customer.deal_id}:setup_form"
+            while (job := queue.get("milestone", key)) is None or job.status != "done":
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.2)
+        finally:
+            process[0].terminate()
+            process[0].wait(10)
+
+        assert len(box.customerio.events(name="setup_form_completed")) == 1
+        channel = box.slack.channels()[0]
+        notes = [m for m in box.slack.messages(channel["id"]) if "setup form" in m["text"]]
+        assert len(notes) == 1
