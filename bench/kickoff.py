@@ -35,7 +35,7 @@ def measure(deals: int, scale: float, faults: bool, folder: Path, concurrency: i
         )  # fmt: skip
         services = app.extensions["services"]
         customers = [
-            seed_customer(box, team, name=f"Customer {n}", employees=(10, 50, 150)[n % 3])
+            seed_customer(box, team, name=f"Customer {n}", employees=(150, 50, 10)[n % 3])
             for n in range(deals)
         ]
         if faults:
