@@ -41,9 +41,11 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     app.extensions.update(settings=settings, store=store, services=services)
     app.extensions["worker"] = Worker(services)
 
+    from web.api import bp as api
     from web.webhooks import bp as webhooks
 
     app.register_blueprint(webhooks)
+    app.register_blueprint(api)
 
     @app.get("/health")
     def health() -> Any:

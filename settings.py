@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     customerio_site_id: SecretStr | None = None
     customerio_api_key: SecretStr | None = None
+    customerio_webhook_signing_key: SecretStr | None = None  # reporting webhooks' signing key
+    activity_api_key: SecretStr | None = None  # Bearer key of POST /api/activity
 
     notion_parent_page_id: str | None = None
     notion_projects_database_id: str | None = None

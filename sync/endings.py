@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connectors.errors import NotFound, Transient
+from sync import hold
 from sync.crm import write_fields
 from sync.jobs import JobQueue
 from sync.ledger import Ledger
@@ -41,6 +42,8 @@ def route(
     object_id = str(body.get("objectId") or "")
     prop, value = body.get("propertyName"), body.get("propertyValue")
     triggers = services.mappings.triggers
+    if kind == "deal.propertyChange" and prop == hold.status_property(services):
+        return hold.route(queue, END, session, body)  # on hold and back (sync/hold.py)
     if kind == "deal.deletion":
         reason, deals = DELETED, _started_deals(session, object_id)
     elif kind == "deal.propertyChange" and prop == "dealstage":
@@ -85,6 +88,8 @@ def run_end(
     services: Services, payload: dict[str, Any], heartbeat: Callable[[], None] = lambda: None
 ) -> str | None:
     """Check the end still holds, record it, write the status to HubSpot once; returns a note."""
+    if payload["reason"] == hold.HOLD:
+        return hold.run_hold(services, payload)
     deal_id = str(payload["deal_id"])
     kickoff = services.queue.get("kickoff", deal_id)
     settling = kickoff is not None and kickoff.status in (*UNSETTLED, "retrying")

@@ -381,6 +381,7 @@ class HubSpotProperties(Strict):
     project_url: str = _hubspot_name("project_url")
     channel_url: str = _hubspot_name("channel_url")
     started_at: str = _hubspot_name("started_at")
+    health_score: str = _hubspot_name("health_score")
 
 
 class HubSpotFields(Strict):
@@ -422,6 +423,75 @@ class Messages(Strict):
         return render(texts.get(language) or texts[DEFAULT_LOCALE], context)
 
 
+# signals.yaml
+
+SIGNAL_KEYS = frozenset({"logins", "threshold", "days", "email", "reason"})
+
+
+class ActivityProperty(Strict):
+    """A HubSpot number property holding the customer's logins of the last week."""
+
+    object: Literal["deal", "company"] = "company"
+    property: str = Field(pattern=HUBSPOT_NAME_PATTERN)
+
+
+class LowActivity(Strict):
+    """Fewer than `below` events of `kinds` in `days` days: a check-in task and a Slack note."""
+
+    kinds: list[Literal["login", "usage"]] = Field(default=["login"], min_length=1)
+    below: int = Field(default=5, ge=1)
+    days: int = Field(default=7, ge=1)
+    after_days: int = Field(default=7, ge=0)
+    task_title: str = "Check in with {company.name}: {signal.logins} logins in {signal.days} days"
+    task_due_in_business_days: int = Field(default=2, ge=0)
+    notify: str = (
+        "Quiet customer: {company.name} logged in {signal.logins} times in the last"
+        " {signal.days} days (fewer than {signal.threshold}). A check-in task is in Notion:"
+        " {onboarding.project_url}"
+    )
+
+
+class QuietEmail(Strict):
+    """No email opened for `days` days plus an overdue customer-facing task: at risk."""
+
+    days: int = Field(default=7, ge=1)
+    opened: list[str] = Field(default=["opened", "clicked"], min_length=1)
+
+
+class Bounces(Strict):
+    """A bounced email: the CSM hears it once per bounce and switches channel."""
+
+    metrics: list[str] = Field(default=["bounced"], min_length=1)
+    notify: str = (
+        "An email to {signal.email} at {company.name} bounced ({signal.reason})."
+        " Switch channel: call them or reach another contact."
+    )
+
+
+class HealthPoints(Strict):
+    """The health score: start, minus points per signal, clamped to 0-100 (README)."""
+
+    start: int = Field(default=100, ge=0, le=100)
+    low_activity: int = Field(default=25, ge=0)
+    no_opens: int = Field(default=15, ge=0)
+    bounce: int = Field(default=10, ge=0)
+    bounce_days: int = Field(default=30, ge=1)
+    overdue_task: int = Field(default=5, ge=0)
+    overdue_max: int = Field(default=25, ge=0)
+    missed_meeting: int = Field(default=10, ge=0)
+    at_risk: int = Field(default=20, ge=0)
+
+
+class SignalRules(Strict):
+    """signals.yaml: how quiet-customer signals become tasks, notes, at-risk and a score."""
+
+    activity_property: ActivityProperty | None = None
+    low_activity: LowActivity = LowActivity()
+    quiet_email: QuietEmail = QuietEmail()
+    bounce: Bounces = Bounces()
+    health: HealthPoints = HealthPoints()
+
+
 # The loaded result
 
 
@@ -436,6 +506,7 @@ class Mappings:
     fields: FieldMappings
     messages: Messages
     fingerprint: str
+    signals: SignalRules = field(default_factory=SignalRules)
 
     def segment_for(self, records: Records) -> Segment:
         """The first segment whose rules pass; the last is a catch-all, so there always is one."""
@@ -770,6 +841,16 @@ def _check_fields(source: Source, fields: FieldMappings, known: Known) -> Iterat
     yield from _check_templates(source, texts, known)
 
 
+def _check_signals(source: Source, rules: SignalRules, known: Known) -> Iterator[str]:
+    """Signal templates fill from the records, roles, onboarding and the signal's own facts."""
+    texts = [
+        (("low_activity", "task_title"), rules.low_activity.task_title),
+        (("low_activity", "notify"), rules.low_activity.notify),
+        (("bounce", "notify"), rules.bounce.notify),
+    ]
+    yield from _check_templates(source, texts, known, {"signal": SIGNAL_KEYS})
+
+
 def _check_messages(source: Source, messages: Messages, known: Known) -> Iterator[str]:
     """Every message the engine sends exists in English; locales are two-letter codes."""
     for name in REQUIRED_MESSAGES:
@@ -805,6 +886,9 @@ def load_mappings(directory: Path) -> Mappings:
     roles = load("roles.yaml", Roles)
     fields = load("fields.yaml", FieldMappings)
     messages = load("messages.yaml", Messages)
+    # Optional: without the file the shipped defaults apply.
+    has_signals = (directory / "signals.yaml").is_file()
+    signals = load("signals.yaml", SignalRules) if has_signals else SignalRules()
     files = sorted((directory / "playbooks").glob("*.yaml"))
     if not files:
         errors.append(f"{directory.name}/playbooks/:1: (file): no playbook files")
@@ -821,6 +905,8 @@ def load_mappings(directory: Path) -> Mappings:
         errors += _check_fields(sources["fields.yaml"], fields, known)
     if messages:
         errors += _check_messages(sources["messages.yaml"], messages, known)
+    if signals and has_signals:
+        errors += _check_signals(sources["signals.yaml"], signals, known)
     for stem, playbook in playbooks.items():
         if playbook:
             errors += _check_playbook(sources[f"playbooks/{stem}.yaml"], playbook, stem, known)
@@ -834,6 +920,7 @@ def load_mappings(directory: Path) -> Mappings:
         fields=fields,
         messages=messages,
         fingerprint=fingerprint(directory),
+        signals=signals,
     )
 
 

@@ -114,6 +114,9 @@ class Onboarding(Base):
     end_reason: Mapped[str | None] = mapped_column(Text)
     # What the drift check last found missing (a trashed project, an archived channel).
     drift: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The signal pass's verdict (sync/signals.py): 0-100, and the facts behind it.
+    health_score: Mapped[int | None] = mapped_column(Integer)
+    health: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -181,3 +184,21 @@ class LedgerStep(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     onboarding: Mapped[Onboarding] = relationship(back_populates="steps")
+
+
+class SignalEvent(Base):
+    """A product activity or email engagement event, stored before the sender hears 2xx."""
+
+    __tablename__ = "signal_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))  # "api" or "customerio"
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)  # login, usage, opened, bounced...
+    deal_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    company_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    domain: Mapped[str | None] = mapped_column(String(255), index=True)
+    person: Mapped[str | None] = mapped_column(String(255), index=True)  # user, email or CIO id
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    payload: Mapped[str] = mapped_column(Text)

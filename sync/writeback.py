@@ -14,13 +14,15 @@ from datetime import date
 
 from sqlalchemy import select
 
+from sync import health
 from sync.crm import FieldWrite, write_many
 from sync.models import Onboarding
 from sync.progress import ENDED, Progress, TaskState, compute
 from sync.services import Services
 
 MILESTONE = "milestone"
-NOT_TRACKED = (*ENDED, "starting")  # ended ones keep their last state; kickoffs write their own
+# Ended ones keep their last state, kickoffs write their own, on-hold ones keep the admin's.
+NOT_TRACKED = (*ENDED, "starting", "on_hold")
 
 
 @dataclass
@@ -47,7 +49,7 @@ def refresh(
         for onboarding in session.scalars(query):
             result.onboardings += 1
             progress = _recompute(services, onboarding, today)
-            desired = hubspot_values(progress)
+            desired = hubspot_values(progress) | health.hubspot_values(onboarding, progress.status)
             changes = {k: v for k, v in desired.items() if onboarding.written.get(k) != v}
             if changes:
                 pending.append(

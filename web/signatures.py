@@ -89,3 +89,32 @@ def verify_notion_signature(token: str, body: bytes, header: str | None) -> None
     expected = hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, header.removeprefix("sha256=")):
         raise InvalidSignature("Notion signature does not match")
+
+
+def verify_customerio_signature(
+    key: str,
+    body: bytes,
+    timestamp: str | None,
+    signature: str | None,
+    now: float | None = None,
+    max_age: int = MAX_AGE_SECONDS,
+) -> None:
+    """Raise InvalidSignature unless X-CIO-Signature is hex HMAC-SHA256 of "v0:ts:body".
+
+    Customer.io documents no replay window; 5 minutes, as for HubSpot, is our choice.
+    """
+    if not timestamp or not signature:
+        raise InvalidSignature("no X-CIO-Timestamp or X-CIO-Signature header")
+    try:
+        sent = int(timestamp)
+    except ValueError as exc:
+        raise InvalidSignature("X-CIO-Timestamp is not unix seconds") from exc
+    current = time.time() if now is None else now
+    if abs(current - sent) > max_age:
+        raise InvalidSignature(
+            f"timestamp is {int(current - sent)} s away from now (limit {max_age})"
+        )
+    message = b"v0:" + timestamp.encode() + b":" + body
+    expected = hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, signature.strip().lower()):
+        raise InvalidSignature("Customer.io signature does not match")

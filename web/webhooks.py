@@ -8,13 +8,19 @@ from urllib.parse import quote
 
 from flask import Blueprint, Request, current_app, jsonify, request
 
+from sync.activity import BadEvents, store_customerio_event
 from sync.inbox import (
     MalformedBatch,
     keep_notion_verification,
     store_hubspot_batch,
     store_notion_event,
 )
-from web.signatures import InvalidSignature, verify_hubspot_signature, verify_notion_signature
+from web.signatures import (
+    InvalidSignature,
+    verify_customerio_signature,
+    verify_hubspot_signature,
+    verify_notion_signature,
+)
 
 bp = Blueprint("webhooks", __name__)
 log = logging.getLogger(__name__)
@@ -87,3 +93,29 @@ def notion() -> Any:
     if worker is not None and received.new:
         worker.wake("progress")
     return jsonify(new=received.new, duplicates=received.duplicates)
+
+
+@bp.post("/webhooks/customerio")
+def customerio() -> Any:
+    """Customer.io's email reporting webhooks (opened, bounced ...): signals for the health pass."""
+    settings = current_app.extensions["settings"]
+    if settings.customerio_webhook_signing_key is None:
+        log.error("CUSTOMERIO_WEBHOOK_SIGNING_KEY is not set: webhooks cannot be verified")
+        return jsonify(error="webhook signing key not configured"), 503
+    body = request.get_data(cache=False)
+    try:
+        verify_customerio_signature(
+            settings.customerio_webhook_signing_key.get_secret_value(),
+            body,
+            request.headers.get("X-CIO-Timestamp"),
+            request.headers.get("X-CIO-Signature"),
+            max_age=settings.webhook_max_age_seconds,
+        )
+    except InvalidSignature as exc:
+        log.warning("refused a Customer.io webhook: %s", exc)
+        return jsonify(error="invalid signature"), 401
+    try:
+        stored = store_customerio_event(current_app.extensions["store"], body)
+    except BadEvents as exc:
+        return jsonify(error=str(exc)), 400
+    return jsonify(new=stored.new, duplicates=stored.duplicates)

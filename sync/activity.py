@@ -1,0 +1,167 @@
+"""Signals in: product activity (our API) and Customer.io email events, stored before answering.
+
+Like the webhook inbox, every event is kept, deduplicated, before the sender hears 2xx; the
+signal pass (sync/signals.py) reads them later. Plain Python, so the HTTP edge stays thin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from sync.db import Store
+from sync.models import SignalEvent, utcnow
+
+MAX_EVENTS = 1000
+ACTIVITY_KINDS = ("login", "usage")
+CUSTOMER_REFS = ("company_id", "deal_id", "domain")
+# A clock ahead of ours by more than this is a sender's bug, not a login from the future.
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+class BadEvents(ValueError):
+    """The body is not a list of events at all (nothing was kept)."""
+
+
+@dataclass
+class Stored:
+    """What one request added: new rows, repeats of known ones, and each refused event's why."""
+
+    new: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
+def store_activity(store: Store, body: bytes, now: datetime | None = None) -> Stored:
+    """Keep every valid login/usage event of one request; list the invalid ones by index."""
+    events = _event_list(body)
+    now = now or utcnow()
+    rows, result = [], Stored()
+    for index, event in enumerate(events):
+        row, problem = _activity_row(event, now)
+        if problem:
+            result.rejected.append({"index": index, "error": problem})
+        else:
+            rows.append(row)
+    result.new = _insert_new(store, rows)
+    result.duplicates = len(rows) - result.new
+    return result
+
+
+def store_customerio_event(store: Store, body: bytes) -> Stored:
+    """Keep one Customer.io reporting event (its event_id makes a redelivery a duplicate)."""
+    try:
+        event = json.loads(body)
+    except ValueError as exc:
+        raise BadEvents(f"body is not valid JSON: {exc}") from exc
+    if not isinstance(event, dict) or not event.get("event_id") or not event.get("metric"):
+        raise BadEvents("a Customer.io event has an event_id and a metric")
+    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    identifiers = data.get("identifiers") if isinstance(data.get("identifiers"), dict) else {}
+    try:
+        occurred = datetime.fromtimestamp(int(event.get("timestamp")), UTC)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise BadEvents("timestamp must be unix seconds") from exc
+    person = data.get("customer_id") or identifiers.get("id")
+    email = data.get("email_address") or data.get("recipient") or identifiers.get("email")
+    row = {
+        "source": "customerio",
+        "dedupe_key": f"customerio:{event['event_id']}"[:200],
+        "kind": str(event["metric"])[:32],
+        "deal_id": None,
+        "company_id": None,
+        "domain": None,
+        "person": str(person or email or "")[:255] or None,
+        "occurred_at": occurred,
+        "received_at": utcnow(),
+        "payload": json.dumps(event, sort_keys=True),
+    }
+    new = _insert_new(store, [row])
+    return Stored(new=new, duplicates=1 - new)
+
+
+def _event_list(body: bytes) -> list[Any]:
+    """The request's events: a JSON list, or an object with an `events` list."""
+    try:
+        parsed = json.loads(body)
+    except ValueError as exc:
+        raise BadEvents(f"body is not valid JSON: {exc}") from exc
+    events = parsed.get("events") if isinstance(parsed, dict) else parsed
+    if not isinstance(events, list):
+        raise BadEvents('body must be a JSON list of events (or {"events": [...]})')
+    if len(events) > MAX_EVENTS:
+        raise BadEvents(f"{len(events)} events in one request; send at most {MAX_EVENTS}")
+    return events
+
+
+def _activity_row(event: Any, now: datetime) -> tuple[dict[str, Any], str | None]:
+    """The row for one API event, or why it cannot be kept."""
+    if not isinstance(event, dict):
+        return {}, "an event is a JSON object"
+    refs = {k: str(event[k]).strip() for k in CUSTOMER_REFS if event.get(k) not in (None, "")}
+    if not refs:
+        return {}, f"give the customer as one of {', '.join(CUSTOMER_REFS)}"
+    kind = event.get("kind")
+    if kind not in ACTIVITY_KINDS:
+        return {}, f"kind {kind!r} is not one of {', '.join(ACTIVITY_KINDS)}"
+    at = _aware(event.get("at"))
+    if at is None:
+        return {}, "at must be an ISO 8601 time with a timezone, e.g. 2026-11-27T09:30:00Z"
+    if at > now + FUTURE_SLACK:
+        return {}, f"at {event['at']} is in the future"
+    user = event.get("user")
+    canonical = json.dumps([refs, kind, user, at.isoformat()], sort_keys=True, default=str)
+    return {
+        "source": "api",
+        "dedupe_key": f"api:{hashlib.sha256(canonical.encode()).hexdigest()[:48]}",
+        "kind": kind,
+        "deal_id": refs.get("deal_id", "")[:64] or None,
+        "company_id": refs.get("company_id", "")[:64] or None,
+        "domain": refs.get("domain", "").lower()[:255] or None,
+        "person": str(user)[:255] if user not in (None, "") else None,
+        "occurred_at": at,
+        "received_at": utcnow(),
+        "payload": json.dumps(event, sort_keys=True, default=str),
+    }, None
+
+
+def _aware(value: Any) -> datetime | None:
+    """An ISO time with its zone (a naive time would be guessed, so it is refused)."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else None
+
+
+def _insert_new(store: Store, rows: list[dict[str, Any]]) -> int:
+    """Insert the rows whose dedupe key is unknown; returns how many were new."""
+    if not rows:
+        return 0
+    rows = list({row["dedupe_key"]: row for row in rows}.values())
+    with store.session() as session:
+        keys = [row["dedupe_key"] for row in rows]
+        known = set(
+            session.scalars(select(SignalEvent.dedupe_key).where(SignalEvent.dedupe_key.in_(keys)))
+        )
+        _execute(session, rows)
+    return len(rows) - len(known)
+
+
+def _execute(session: Session, rows: list[dict[str, Any]]) -> None:
+    session.connection().execute(_insert_ignoring_known(session.get_bind().dialect.name), rows)
+
+
+@cache
+def _insert_ignoring_known(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING, built once per dialect."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(SignalEvent.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])

@@ -1,0 +1,85 @@
+"""On hold: an admin sets the deal's onboarding status to ``on_hold`` in HubSpot, and back.
+
+The app writes that same property (on track, at risk ...), so most of its change events are
+our own writes coming back: only an event that would change the hold is queued. The job
+reads the deal's current value before acting, since webhooks arrive late and out of order.
+An onboarding on hold gets no check-ins, reminders or escalations; the progress write-back
+leaves it alone until the admin picks another value, when it is recomputed and written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from connectors.errors import Transient
+from sync.jobs import JobQueue
+from sync.models import Onboarding
+from sync.services import Services
+from sync.writeback import refresh
+
+HOLD = "hold"  # the end job's reason for a hold change (it runs on the end job kind)
+ON_HOLD = "on_hold"
+# Statuses that get no more check-ins, reminders or escalations.
+PAUSED = ("on_hold", "cancelled", "churned", "completed")
+
+
+def status_property(services: Services) -> str:
+    """The deal property the admin edits: the onboarding status of fields.yaml."""
+    return services.mappings.fields.hubspot.deal.status
+
+
+def route(queue: JobQueue, kind: str, session: Session, body: dict[str, Any]) -> tuple[str, str]:
+    """Queue a hold check when the event may put the onboarding on hold or take it off."""
+    deal_id = str(body.get("objectId") or "")
+    status = session.scalar(select(Onboarding.status).where(Onboarding.deal_id == deal_id))
+    holding = body.get("propertyValue") == ON_HOLD
+    if status is None:
+        return "ignored", f"hold: no onboarding for deal {deal_id}"
+    if holding == (status == ON_HOLD):
+        return "processed", "hold: nothing changes (our own status write, or already so)"
+    key = f"{deal_id}:{HOLD}:{body.get('occurredAt')}"
+    queue.enqueue(session, kind, key, {"reason": HOLD, "deal_id": deal_id})
+    return "processed", f"hold: check queued for deal {deal_id}"
+
+
+def run_hold(services: Services, payload: dict[str, Any]) -> str:
+    """Put the onboarding on hold, or back to active, as the deal says now."""
+    deal_id = str(payload["deal_id"])
+    prop = status_property(services)
+    value = services.hubspot.read_deal(deal_id, [prop]).properties.get(prop)
+    with services.store.session() as session:
+        onboarding = session.scalar(select(Onboarding).where(Onboarding.deal_id == deal_id))
+        if onboarding is None:
+            return "no onboarding for this deal"
+        status, onboarding_id = onboarding.status, onboarding.id
+    if value == ON_HOLD:
+        if status == "starting":
+            raise Transient("worker", "the kickoff is running; the hold waits for it")
+        if status != "active":
+            return f"the onboarding is {status}: not put on hold"
+        _set_status(services, onboarding_id, "active", ON_HOLD)
+        return "onboarding on hold"
+    if status != ON_HOLD:
+        return f"the deal says {value!r} and the onboarding is {status}: nothing to resume"
+    _set_status(services, onboarding_id, ON_HOLD, "active")
+    refresh(services, [onboarding_id])  # the computed status replaces the admin's pick
+    return "onboarding resumed"
+
+
+def _set_status(services: Services, onboarding_id: int, old: str, new: str) -> None:
+    """Change the status only from ``old`` (a concurrent end or kickoff wins)."""
+    with services.store.session() as session:
+        onboarding = session.get(Onboarding, onboarding_id)
+        assert onboarding is not None
+        written = {**onboarding.written, "status": ON_HOLD} if new == ON_HOLD else None
+        values: dict[str, Any] = {"status": new, "updated_at": services.now()}
+        if written is not None:
+            values["written"] = written  # HubSpot shows on_hold: resuming writes the status
+        session.execute(
+            update(Onboarding)
+            .where(Onboarding.id == onboarding_id, Onboarding.status == old)
+            .values(**values)
+        )
