@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     catchup_overlap_minutes: float = Field(default=60.0, ge=0)
     # Each drift check reads the next 100 active onboardings' projects and channels.
     drift_interval_minutes: float = Field(default=10.0, gt=0)
+    # How often the reminder pass runs: a reminder goes out at the first pass after send_at.
+    reminder_interval_minutes: float = Field(default=15.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

@@ -28,6 +28,7 @@ _METHOD_TIER = {
     "conversations.list": 2,
     "conversations.invite": 3,
     "conversations.info": 3,
+    "conversations.open": 3,
     "users.lookupByEmail": 3,
     "conversations.history": 3,
     "auth.test": 4,
@@ -176,23 +177,49 @@ class SlackConnector:
         self, channel: str, text: str, marker: str | None = None, blocks: list[dict] | None = None
     ) -> str:
         """Post a message; ``marker`` tags it (message metadata) so ``find_message`` can see it."""
+        return self.call("chat.postMessage", lambda: self._post(channel, text, marker, blocks))
+
+    def _post(
+        self, channel: str, text: str, marker: str | None, blocks: list[dict] | None = None
+    ) -> str:
         metadata = (
             {"event_type": MARKER_EVENT, "event_payload": {"key": marker}} if marker else None
         )
-        answer = self.call(
-            "chat.postMessage",
-            lambda: self.client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, metadata=metadata
-            ),
+        answer = self.client.chat_postMessage(
+            channel=channel, text=text, blocks=blocks, metadata=metadata
         )
         return answer["ts"]
 
     def post_once(self, channel: str, text: str, marker: str, recovering: bool) -> str:
-        """Post unless a message tagged ``marker`` is there already (checked only when a
-        previous attempt may have posted before dying)."""
+        """Post unless a message tagged ``marker`` is there already: looked for when a previous
+        run may have posted before dying, and before retrying an attempt whose answer was lost
+        (a 5xx or a dropped connection can come after Slack took the message)."""
         if recovering and (ts := self.find_message(channel, marker)):
             return ts
-        return self.post_message(channel, text, marker=marker)
+        unsure = False
+
+        def attempt() -> str:
+            nonlocal unsure
+            if unsure and (ts := self.find_message(channel, marker)):
+                return ts
+            try:
+                return self._post(channel, text, marker)
+            except Exception as exc:  # noqa: BLE001 - only noting whether Slack may have posted
+                refused = isinstance(exc, SlackApiError) and exc.response.status_code < 500
+                unsure = not refused
+                raise
+
+        return self.call("chat.postMessage", attempt)
+
+    def dm(self, email: str) -> str | None:
+        """The bot's direct-message channel with the person at ``email`` (None: nobody by it)."""
+        user = self.user_id(email)
+        if user is None:
+            return None
+        answer = self.call(
+            "conversations.open", lambda: self.client.conversations_open(users=[user])
+        )
+        return answer["channel"]["id"]
 
     def find_message(self, channel: str, marker: str, depth: int = 100) -> str | None:
         """The ts of a recent message we tagged with ``marker`` (to not post it twice)."""

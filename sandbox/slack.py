@@ -42,8 +42,9 @@ MANIFEST_SCOPES = (
     "commands",
 )
 # Plus im:write (conversations.open for DM reminders) and channels:history (the kickoff reads
-# its own channel back to see whether a summary was posted before a crash).
-DEFAULT_SCOPES = (*MANIFEST_SCOPES, "im:write", "channels:history", "groups:history")
+# its own channel back to see whether a summary was posted before a crash); im:history is the
+# same look-back in a DM (a reminder digest), which Slack guards with its own scope.
+DEFAULT_SCOPES = (*MANIFEST_SCOPES, "im:write", "channels:history", "groups:history", "im:history")
 TIER_PER_MINUTE = {2: 20, 3: 50, 4: 100}
 TYPE_READ_SCOPES = {
     "public_channel": "channels:read",
@@ -266,6 +267,8 @@ class SlackEmulator(Emulator):
             types = _split(args.get("types")) or ["public_channel"]
             return tuple(TYPE_READ_SCOPES[t] for t in types if t in TYPE_READ_SCOPES)
         spec = METHODS[name]
+        if name == "conversations.history" and self._targets_im(args):
+            return ("im:history",)
         if spec.private_scopes is not None and self._targets_private(name, args):
             return spec.private_scopes
         return spec.scopes
@@ -275,6 +278,10 @@ class SlackEmulator(Emulator):
             return _flag(args.get("is_private"))
         channel = self._channels.get(str(args.get("channel") or ""))
         return bool(channel and channel.get("is_private"))
+
+    def _targets_im(self, args: dict[str, Any]) -> bool:
+        channel = self._channels.get(str(args.get("channel") or ""))
+        return bool(channel and channel.get("is_im"))
 
     def _scope_header(self, token: str) -> dict[str, str]:
         """Slack reports the token's scopes on every answer; `flask doctor` reads them."""

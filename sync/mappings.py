@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
+import re
 import types
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import time
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -492,6 +497,115 @@ class SignalRules(Strict):
     health: HealthPoints = HealthPoints()
 
 
+# reminders.yaml
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _zone_name(value: str | None) -> str | None:
+    """An IANA time zone name, refused loudly when Python does not know it."""
+    if value is not None:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            problem = f"unknown timezone {value!r} (an IANA name, e.g. Europe/Bucharest)"
+            raise ValueError(problem) from None
+    return value
+
+
+def _clock(value: str) -> str:
+    """A local time of day written HH:MM."""
+    try:
+        time.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a time of day (use HH:MM, e.g. 09:00)") from None
+    return value
+
+
+class Person(Strict):
+    """Someone who owns tasks or hears escalations: where they live and who manages them."""
+
+    timezone: str | None = None
+    manager: str | None = Field(default=None, pattern=EMAIL_PATTERN)
+
+    _zone = field_validator("timezone")(_zone_name)
+
+
+class EscalationLevel(Strict):
+    """Who hears of a task overdue by `after` business days; `manager` is the owner's."""
+
+    after: int = Field(ge=1)
+    to: str = "manager"
+    notify_channel: bool = False
+
+    @field_validator("to")
+    @classmethod
+    def _manager_or_email(cls, value: str) -> str:
+        if value != "manager" and not re.match(EMAIL_PATTERN, value):
+            raise ValueError(f"{value!r}: use manager or an email address")
+        return value
+
+
+class PlaybookEscalation(Strict):
+    """A playbook's own first escalation day, and single tasks' (business days overdue)."""
+
+    escalate_after: int | None = Field(default=None, ge=1)
+    tasks: dict[str, Annotated[int, Field(ge=1)]] = {}
+
+
+class Escalation(Strict):
+    """Levels in order; an override moves the first level and the rest keep their distance."""
+
+    levels: list[EscalationLevel] = [EscalationLevel(after=2, notify_channel=True)]
+    playbooks: dict[str, PlaybookEscalation] = {}
+
+    @field_validator("levels")
+    @classmethod
+    def _increasing(cls, levels: list[EscalationLevel]) -> list[EscalationLevel]:
+        if any(b.after <= a.after for a, b in itertools.pairwise(levels)):
+            raise ValueError("each level's after must be larger than the previous level's")
+        return levels
+
+    def thresholds(self, playbook: str | None, task: str) -> list[int]:
+        """Business days overdue at which each level fires for this task."""
+        if not self.levels:
+            return []
+        own = self.playbooks.get(playbook or "") or PlaybookEscalation()
+        first = own.tasks.get(task) or own.escalate_after or self.levels[0].after
+        shift = first - self.levels[0].after
+        return [level.after + shift for level in self.levels]
+
+
+class ReminderRules(Strict):
+    """reminders.yaml: when owners hear of their tasks, and who hears when they are late."""
+
+    send_at: str = "09:00"
+    quiet_from: str = "18:00"
+    working_days: list[Weekday] = Field(default=list(WEEKDAYS[:5]), min_length=1)
+    default_timezone: str | None = None  # None: the TIMEZONE setting
+    overdue: Literal["daily", "once"] = "daily"
+    people: dict[str, Person] = {}
+    escalation: Escalation = Escalation()
+
+    _clocks = field_validator("send_at", "quiet_from")(_clock)
+    _zone = field_validator("default_timezone")(_zone_name)
+
+    @model_validator(mode="after")
+    def _day_has_hours(self) -> ReminderRules:
+        if time.fromisoformat(self.quiet_from) <= time.fromisoformat(self.send_at):
+            raise ValueError("quiet_from must be later than send_at")
+        return self
+
+    def person(self, email: str) -> Person:
+        """The person's settings (keys compare without case); defaults for someone unlisted."""
+        return self._by_email.get(email.lower()) or Person()
+
+    @cached_property
+    def _by_email(self) -> dict[str, Person]:
+        return {email.lower(): person for email, person in self.people.items()}
+
+
 # The loaded result
 
 
@@ -507,6 +621,7 @@ class Mappings:
     messages: Messages
     fingerprint: str
     signals: SignalRules = field(default_factory=SignalRules)
+    reminders: ReminderRules = field(default_factory=ReminderRules)
 
     def segment_for(self, records: Records) -> Segment:
         """The first segment whose rules pass; the last is a catch-all, so there always is one."""
@@ -851,6 +966,25 @@ def _check_signals(source: Source, rules: SignalRules, known: Known) -> Iterator
     yield from _check_templates(source, texts, known, {"signal": SIGNAL_KEYS})
 
 
+def _check_reminders(
+    source: Source, rules: ReminderRules, playbooks: Mapping[str, Playbook | None]
+) -> Iterator[str]:
+    """People are email addresses; overrides name playbooks and tasks that exist."""
+    for email in rules.people:
+        if not re.match(EMAIL_PATTERN, email):
+            yield source.problem(("people", email), f"{email!r}: not an email address")
+    for key, override in rules.escalation.playbooks.items():
+        path = ("escalation", "playbooks", key)
+        if key not in playbooks:
+            yield source.problem(path, f"no playbook {key!r} (have {', '.join(sorted(playbooks))})")
+            continue
+        tasks = {task.key for task in playbooks[key].tasks} if playbooks[key] else set()
+        for task in override.tasks:
+            if playbooks[key] and task not in tasks:
+                problem = f"no task {task!r} in playbook {key!r}"
+                yield source.problem((*path, "tasks", task), problem)
+
+
 def _check_messages(source: Source, messages: Messages, known: Known) -> Iterator[str]:
     """Every message the engine sends exists in English; locales are two-letter codes."""
     for name in REQUIRED_MESSAGES:
@@ -889,6 +1023,8 @@ def load_mappings(directory: Path) -> Mappings:
     # Optional: without the file the shipped defaults apply.
     has_signals = (directory / "signals.yaml").is_file()
     signals = load("signals.yaml", SignalRules) if has_signals else SignalRules()
+    has_reminders = (directory / "reminders.yaml").is_file()
+    reminders = load("reminders.yaml", ReminderRules) if has_reminders else ReminderRules()
     files = sorted((directory / "playbooks").glob("*.yaml"))
     if not files:
         errors.append(f"{directory.name}/playbooks/:1: (file): no playbook files")
@@ -907,6 +1043,8 @@ def load_mappings(directory: Path) -> Mappings:
         errors += _check_messages(sources["messages.yaml"], messages, known)
     if signals and has_signals:
         errors += _check_signals(sources["signals.yaml"], signals, known)
+    if reminders and has_reminders:
+        errors += _check_reminders(sources["reminders.yaml"], reminders, playbooks)
     for stem, playbook in playbooks.items():
         if playbook:
             errors += _check_playbook(sources[f"playbooks/{stem}.yaml"], playbook, stem, known)
@@ -921,6 +1059,7 @@ def load_mappings(directory: Path) -> Mappings:
         messages=messages,
         fingerprint=fingerprint(directory),
         signals=signals,
+        reminders=reminders,
     )
 
 

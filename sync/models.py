@@ -186,6 +186,34 @@ class LedgerStep(Base):
     onboarding: Mapped[Onboarding] = relationship(back_populates="steps")
 
 
+class Reminder(Base):
+    """One line of a reminder or escalation, keyed (task, kind, day): written "sending" before
+    its digest is posted and "sent" after, so a crash between the two is looked up, not re-sent."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("task_id", "kind", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("onboarding_tasks.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # before, due, overdue, escalation.N, channel.N
+    day: Mapped[date] = mapped_column(Date)  # the owner's local day; the due date for escalations
+    recipient: Mapped[str] = mapped_column(String(255))  # an email, or a channel id
+    status: Mapped[str] = mapped_column(String(16), default="sending")  # sent, undeliverable
+    marker: Mapped[str] = mapped_column(String(64))  # tags the Slack message that carries it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DirectChannel(Base):
+    """The bot's DM channel with a person, kept so a digest costs one Slack call, not three."""
+
+    __tablename__ = "direct_channels"
+
+    email: Mapped[str] = mapped_column(String(255), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class SignalEvent(Base):
     """A product activity or email engagement event, stored before the sender hears 2xx."""
 
