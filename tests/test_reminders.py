@@ -3,8 +3,13 @@ once per level; nothing is said twice, nor after a task is done or its onboardin
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,7 +20,8 @@ from sqlalchemy import select, update
 
 from sandbox import Sandbox
 from sandbox.scenarios import CSM_EMAIL, seed_customer
-from sync.models import DirectChannel, Onboarding, OnboardingTask
+from sync.mappings import MappingError, load_mappings
+from sync.models import DirectChannel, Onboarding, OnboardingTask, Reminder
 from sync.reminders import reminder_tick
 from sync.worker import run_until_idle
 from tests.conftest import FAST, make_world
@@ -176,3 +182,124 @@ def test_a_ninety_day_onboarding_reminds_each_owner_once_a_working_day_and_escal
     channel = world.box.slack.channel_by_name("onboarding-acme-robotics")
     notes = [m["text"] for m in world.box.slack.messages(channel["id"]) if "Escalated" in m["text"]]
     assert len(notes) == 1 and "2 business days late" in notes[0]
+
+
+def digests_to(world, email):
+    with world.services.store.session() as session:
+        channel = session.get(DirectChannel, email.lower())
+    return world.box.slack.messages(channel.channel_id) if channel else []
+
+
+def test_a_cancelled_or_on_hold_onboarding_hears_nothing_more(world):
+    onboarding_id, _ = start_onboarding(world)
+    second_id, _ = start_onboarding(world, name="Beta Foods")
+    with world.services.store.session() as session:
+        session.execute(
+            update(Onboarding).where(Onboarding.id == onboarding_id).values(status="cancelled")
+        )
+        session.execute(
+            update(Onboarding).where(Onboarding.id == second_id).values(status="on_hold")
+        )
+    for hour in range(0, 24 * 21, 1):
+        assert tick(world, WON + timedelta(hours=hour)).digests == 0
+    assert [m for m in world.box.slack.messages() if m["channel"].startswith("D")] == []
+    with world.services.store.session() as session:
+        assert session.scalars(select(Reminder)).all() == []
+
+
+TUESDAY = WON + timedelta(days=1)  # 10:00 in Bucharest: the specialist and the engineer hear
+
+
+def test_a_digest_whose_first_post_fails_is_retried_without_a_duplicate(world):
+    start_onboarding(world)
+    world.box.slack.faults.add("error", status=503, calls=1, path_contains="chat.postMessage")
+    first = tick(world, TUESDAY)
+    again = tick(world, TUESDAY + timedelta(minutes=15))
+    assert (first.digests, again.digests) == (2, 0)
+    assert [len(digests_to(world, who)) for who in (SPECIALIST, ENGINEER)] == [1, 1]
+
+
+def test_a_pass_killed_after_slack_took_a_digest_sends_each_line_exactly_once(world, tmp_path):
+    start_onboarding(world)
+    process = [None]
+
+    def kill_after_first_digest(call):
+        if "chat.postMessage" in call.path and call.status == 200 and process[0] is not None:
+            os.kill(process[0].pid, signal.SIGKILL)  # Slack posted it; the pass never hears back
+
+    world.box.slack.observers.append(kill_after_first_digest)
+    config = {**world.app_config, **_notion_ids(world)}
+    script = (
+        "import json, sys; from datetime import datetime; from app import create_app;"
+        "from sync.reminders import reminder_tick;"
+        "app = create_app(json.loads(sys.argv[1]));"
+        "reminder_tick(app.extensions['services'], datetime.fromisoformat(sys.argv[2]))"
+    )
+    process[0] = subprocess.Popen(
+        [sys.executable, "-c", script, json.dumps(config, default=str), TUESDAY.isoformat()],
+        cwd=ROOT,
+    )
+    assert process[0].wait(timeout=60) == -signal.SIGKILL
+    world.box.slack.observers.clear()
+    with world.services.store.session() as session:
+        states = sorted(session.scalars(select(Reminder.status)).all())
+    assert states == ["sending"] * 3  # every line written before the first post
+
+    restarted = tick(world, TUESDAY + timedelta(minutes=15))
+    assert restarted.digests == 1  # the other one was found in Slack, not sent again
+    heard = [digests_to(world, who) for who in (SPECIALIST, ENGINEER)]
+    assert [len(messages) for messages in heard] == [1, 1]
+    assert "Review the setup form" in heard[0][0]["text"]
+    assert "Create portal access" in heard[0][0]["text"]  # Monday's task, now overdue
+    assert "Write the configuration requirements" in heard[1][0]["text"]
+    with world.services.store.session() as session:
+        assert session.scalars(select(Reminder.status)).all() == ["sent"] * 3
+
+
+def _notion_ids(world):
+    settings = world.services.settings
+    return {
+        "notion_projects_database_id": settings.notion_projects_database_id,
+        "notion_tasks_database_id": settings.notion_tasks_database_id,
+    }
+
+
+def write_rules(tmp_path, text):
+    mappings = tmp_path / "rules"
+    shutil.copytree(ROOT / "mappings", mappings)
+    (mappings / "reminders.yaml").write_text(text)
+    return mappings
+
+
+def test_a_playbook_or_task_override_moves_the_first_level_and_the_rest_keep_their_distance(
+    tmp_path,
+):
+    rules = RULES + "  playbooks:\n    enterprise:\n      escalate_after: 3\n"
+    rules += "      tasks: {kickoff_meeting: 1}\n"
+    escalation = load_mappings(write_rules(tmp_path, rules)).reminders.escalation
+    assert escalation.thresholds("mid_market", "kickoff_meeting") == [2, 5]
+    assert escalation.thresholds("enterprise", "go_live") == [3, 6]
+    assert escalation.thresholds("enterprise", "kickoff_meeting") == [1, 4]
+
+
+def test_reminder_rules_with_mistakes_are_refused_with_file_line_and_key(tmp_path):
+    where = "rules/reminders.yaml"
+    rules = RULES.replace('"09:00"', '"9 am"').replace("mon, tue", "mon, tues")
+    rules += "    - {after: 4, to: nobody}\n"
+    with pytest.raises(MappingError) as caught:
+        load_mappings(write_rules(tmp_path, rules))
+    assert caught.value.errors == [
+        f"{where}:2: send_at: '9 am' is not a time of day (use HH:MM, e.g. 09:00)",
+        f"{where}:4: working_days[1]: 'tues' is not one of mon, tue, wed, thu, fri, sat, sun",
+        f"{where}:14: escalation.levels[2].to: 'nobody': use manager or an email address",
+    ]
+    rules = RULES + "  playbooks:\n    enterprize: {escalate_after: 3}\n"
+    rules += "    smb: {tasks: {no_such_task: 2}}\n"
+    with pytest.raises(MappingError) as caught:
+        load_mappings(write_rules(tmp_path / "second", rules))
+    assert caught.value.errors == [
+        f"{where}:15: escalation.playbooks.enterprize: no playbook 'enterprize'"
+        " (have enterprise, mid_market, smb)",
+        f"{where}:16: escalation.playbooks.smb.tasks.no_such_task: no task 'no_such_task'"
+        " in playbook 'smb'",
+    ]
