@@ -26,17 +26,23 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, or_, select, update
 
 from connectors.errors import ConnectorError, Permanent
+from sync.hold import PAUSED
 from sync.kickoff import hubspot_deal_url
-from sync.ledger import Ledger
+from sync.ledger import _generation, generations_of
 from sync.mappings import WEEKDAYS, ReminderRules
-from sync.models import DirectChannel, Onboarding, OnboardingTask, Reminder, utcnow
+from sync.models import (
+    DirectChannel,
+    LedgerStep,
+    Onboarding,
+    OnboardingTask,
+    Reminder,
+    utcnow,
+)
 from sync.progress import DONE
 from sync.services import Services
 
 log = logging.getLogger(__name__)
 
-# Onboardings in these states hear nothing more (on_hold is set by the signals' pause rule).
-STOPPED = ("cancelled", "churned", "completed", "on_hold")
 CHANNEL = "#channel"  # the recipient of a channel line until its channel is looked up
 SECTIONS = {
     "escalation": "Escalated to you",
@@ -86,9 +92,13 @@ class Line:
         return self.kind.split(".")[0]
 
     @property
+    def to_channel(self) -> bool:
+        return self.recipient == CHANNEL
+
+    @property
     def hearer(self) -> str:
         """Whose working hours decide when it goes out (a channel follows the task's owner)."""
-        return self.task.owner if self.recipient == CHANNEL else self.recipient
+        return self.task.owner if self.to_channel else self.recipient
 
 
 @dataclass
@@ -157,12 +167,14 @@ def reminder_tick(services: Services, now: datetime | None = None) -> Pass:
         if recorded.get(line.key, (None, "sending"))[1] == "sending"
         and calendar.awake(line.hearer, now)
     ]
+    rooms = _customer_channels(services, {x.task.onboarding_id for x in lines if x.to_channel})
+    lines = [line for line in lines if not line.to_channel or line.task.onboarding_id in rooms]
     pending = {line.key: recorded[line.key][0] for line in lines if line.key in recorded}
     markers = _claim(services, [line for line in lines if line.key not in pending])
     result = Pass()
     people: dict[str, list[Line]] = defaultdict(list)
     for line in lines:
-        if line.recipient != CHANNEL:
+        if not line.to_channel:
             people[line.recipient].append(line)
     channels = _direct_channels(services, people)
     for email, mine in people.items():
@@ -170,15 +182,16 @@ def reminder_tick(services: Services, now: datetime | None = None) -> Pass:
         marker = markers.get(email) or _new_marker()
         _send_digest(services, email, mine, today, channels, pending, marker, result)
     for line in lines:
-        if line.recipient == CHANNEL:
-            _post_to_channel(services, line, line.key in pending, result)
+        if line.to_channel:
+            room = rooms[line.task.onboarding_id]
+            _post_to_channel(services, line, room, line.key in pending, result)
     return result
 
 
 def _live_tasks() -> list:
     """Open tasks with an owner, of onboardings that still run."""
     return [
-        Onboarding.status.not_in(STOPPED),
+        Onboarding.status.not_in(PAUSED),
         Onboarding.ended_at.is_(None),
         Onboarding.completed_on.is_(None),
         OnboardingTask.status != DONE,
@@ -275,7 +288,7 @@ def _claim(services: Services, lines: Sequence[Line]) -> dict[str, str]:
             "recipient": line.recipient,
             "status": "sending",
             "marker": _channel_marker(line)
-            if line.recipient == CHANNEL
+            if line.to_channel
             else markers.setdefault(line.recipient, _new_marker()),
         }
         for line in lines
@@ -394,13 +407,26 @@ def _forget_channel(services: Services, email: str) -> None:
             session.delete(row)
 
 
-def _post_to_channel(services: Services, line: Line, recovering: bool, result: Pass) -> None:
+def _customer_channels(services: Services, onboarding_ids: set[int]) -> dict[int, str]:
+    """Each onboarding's current channel (the newest repair generation), in one query."""
+    if not onboarding_ids:
+        return {}
+    query = select(LedgerStep.onboarding_id, LedgerStep.name, LedgerStep.external_id).where(
+        LedgerStep.onboarding_id.in_(onboarding_ids),
+        LedgerStep.status == "done",
+        generations_of("slack.channel"),
+    )
+    with services.store.session() as session:
+        steps = sorted(session.execute(query).all(), key=lambda step: _generation(step.name))
+    return {onboarding: channel for onboarding, _, channel in steps if channel}
+
+
+def _post_to_channel(
+    services: Services, line: Line, channel: str, recovering: bool, result: Pass
+) -> None:
     """The customer's current channel hears of an escalated task, once per level."""
     marker = _channel_marker(line)
-    _, channel = Ledger(services.store, line.task.onboarding_id).current("slack.channel")
     try:
-        if channel is None:
-            raise Permanent("slack", "the onboarding has no Slack channel")
         services.slack.post_once(channel, channel_text(services, line), marker, recovering)
     except ConnectorError as exc:
         log.warning("reminders: escalation of task %s not posted: %s", line.task.id, exc)
