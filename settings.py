@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     drift_interval_minutes: float = Field(default=10.0, gt=0)
     # How often the reminder pass runs: a reminder goes out at the first pass after send_at.
     reminder_interval_minutes: float = Field(default=15.0, gt=0)
+    # How often activity, email engagement and tasks are turned into check-ins and health.
+    signals_interval_minutes: float = Field(default=60.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

@@ -20,6 +20,8 @@ SLACK_SCOPES = (
     "chat:write",
     "users:read",
     "users:read.email",
+    "im:write",
+    "im:history",
 )
 
 

@@ -27,7 +27,9 @@ from sync.jobs import KICKOFF, JobQueue
 from sync.kickoff import KickoffFailed, KickoffRetry, run_kickoff
 from sync.milestones import announce_milestone
 from sync.models import Job
+from sync.reminders import reminder_tick
 from sync.services import Services
+from sync.signals import signals_tick
 from sync.tracking import progress_tick
 from sync.writeback import MILESTONE
 
@@ -182,6 +184,8 @@ class Worker:
             ("progress", settings.poll_interval_seconds, progress_tick),
             ("catch-up", settings.catchup_interval_minutes * 60, catch_up_tick),
             ("drift", settings.drift_interval_minutes * 60, drift_tick),
+            ("reminders", settings.reminder_interval_minutes * 60, reminder_tick),
+            ("signals", settings.signals_interval_minutes * 60, signals_tick),
         ]
 
     def wake(self, job: str = "tick") -> None:
