@@ -47,8 +47,8 @@ def test_a_signed_event_is_stored_once_and_routed_to_the_poll(hooked):
     client = hooked.app.test_client()
     first = client.post("/webhooks/notion", data=body, headers=signed(body))
     again = client.post("/webhooks/notion", data=body, headers=signed(body))
-    assert first.get_json() == {"new": 1, "duplicates": 0}
-    assert again.get_json() == {"new": 0, "duplicates": 1}
+    assert first.get_json() == {"new": 1, "duplicates": 0, "malformed": 0}
+    assert again.get_json() == {"new": 0, "duplicates": 1, "malformed": 0}
     route_inbox(hooked.services, hooked.services.queue)
     assert rows(hooked) == [("notion", "page.properties_updated", "processed")]
 

@@ -178,8 +178,8 @@ def test_customerio_webhooks_with_a_bad_signature_are_refused_and_change_nothing
     assert post_cio(world, event, timestamp=int(time.time()) - 3600).status_code == 401
     assert stored_events(world) == 0
 
-    assert post_cio(world, event).get_json() == {"new": 1, "duplicates": 0}
-    assert post_cio(world, event).get_json() == {"new": 0, "duplicates": 1}
+    assert post_cio(world, event).get_json() == {"new": 1, "duplicates": 0, "rejected": []}
+    assert post_cio(world, event).get_json() == {"new": 0, "duplicates": 1, "rejected": []}
     assert stored_events(world) == 1
 
 

@@ -1,8 +1,10 @@
-"""POST /webhooks/hubspot: verify the signature, store the batch, answer. Nothing else."""
+"""Webhooks in (HubSpot, Notion, Customer.io): verify the signature, store, answer. Nothing else."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 from urllib.parse import quote
 
@@ -38,33 +40,53 @@ def public_uri(req: Request, public_base_url: str | None) -> str:
     return f"{req.scheme}://{req.host}{raw}"
 
 
+def _intake(
+    vendor: str,
+    secret: Any,
+    variable: str,
+    verify: Callable[[str, bytes], None],
+    store: Callable[[bytes], Any],
+    wake: str | None = None,
+) -> Any:
+    """The one shape of every webhook: secret configured, signature checked, body stored,
+    worker woken, answered. Nothing else happens in the request."""
+    if secret is None:
+        log.error("%s is not set: %s webhooks cannot be verified", variable, vendor)
+        return jsonify(error=f"{vendor} webhook secret not configured"), 503
+    body = request.get_data(cache=False)
+    try:
+        verify(secret.get_secret_value(), body)
+    except InvalidSignature as exc:
+        log.warning("refused a %s webhook: %s", vendor, exc)
+        return jsonify(error="invalid signature"), 401
+    try:
+        received = store(body)
+    except (MalformedBatch, BadEvents) as exc:
+        return jsonify(error=str(exc)), 400
+    worker = current_app.extensions.get("worker")
+    if wake and worker is not None and received.new:
+        worker.wake(wake)
+    return jsonify(asdict(received))
+
+
 @bp.post("/webhooks/hubspot")
 def hubspot() -> Any:
     settings = current_app.extensions["settings"]
-    if settings.hubspot_client_secret is None:
-        log.error("HUBSPOT_CLIENT_SECRET is not set: webhooks cannot be verified")
-        return jsonify(error="webhook signing secret not configured"), 503
-    body = request.get_data(cache=False)
-    try:
+
+    def verify(secret: str, body: bytes) -> None:
         verify_hubspot_signature(
-            client_secret=settings.hubspot_client_secret.get_secret_value(),
+            client_secret=secret,
             method=request.method,
             uri=public_uri(request, settings.public_base_url),
             body=body,
             headers=request.headers,
             max_age=settings.webhook_max_age_seconds,
         )
-    except InvalidSignature as exc:
-        log.warning("refused a HubSpot webhook: %s", exc)
-        return jsonify(error="invalid signature"), 401
-    try:
-        received = store_hubspot_batch(current_app.extensions["store"], body)
-    except MalformedBatch as exc:
-        return jsonify(error=str(exc)), 400
-    worker = current_app.extensions.get("worker")
-    if worker is not None and received.new:
-        worker.wake()
-    return jsonify(new=received.new, duplicates=received.duplicates, malformed=received.malformed)
+
+    return _intake(
+        "HubSpot", settings.hubspot_client_secret, "HUBSPOT_CLIENT_SECRET", verify,
+        lambda body: store_hubspot_batch(current_app.extensions["store"], body), wake="tick",
+    )  # fmt: skip
 
 
 @bp.post("/webhooks/notion")
@@ -72,50 +94,29 @@ def notion() -> Any:
     """Notion's integration webhooks: a fast path to the progress poll (the poll stays the net)."""
     settings = current_app.extensions["settings"]
     store = current_app.extensions["store"]
-    body = request.get_data(cache=False)
-    signature = request.headers.get("X-Notion-Signature")
-    if signature is None and b'"verification_token"' in body:
-        keep_notion_verification(store, body)  # the one-time handshake carries no signature
-        return jsonify(received="verification"), 200
-    if settings.notion_webhook_token is None:
-        log.error("NOTION_WEBHOOK_TOKEN is not set: Notion webhooks cannot be verified")
-        return jsonify(error="webhook verification token not configured"), 503
-    try:
-        verify_notion_signature(settings.notion_webhook_token.get_secret_value(), body, signature)
-    except InvalidSignature as exc:
-        log.warning("refused a Notion webhook: %s", exc)
-        return jsonify(error="invalid signature"), 401
-    try:
-        received = store_notion_event(store, body)
-    except MalformedBatch as exc:
-        return jsonify(error=str(exc)), 400
-    worker = current_app.extensions.get("worker")
-    if worker is not None and received.new:
-        worker.wake("progress")
-    return jsonify(new=received.new, duplicates=received.duplicates)
+    if "X-Notion-Signature" not in request.headers:
+        body = request.get_data(cache=True)
+        if b'"verification_token"' in body:
+            keep_notion_verification(store, body)  # the one-time handshake carries no signature
+            return jsonify(received="verification"), 200
+    return _intake(
+        "Notion", settings.notion_webhook_token, "NOTION_WEBHOOK_TOKEN",
+        lambda token, body: verify_notion_signature(
+            token, body, request.headers.get("X-Notion-Signature")
+        ),
+        lambda body: store_notion_event(store, body), wake="progress",
+    )  # fmt: skip
 
 
 @bp.post("/webhooks/customerio")
 def customerio() -> Any:
     """Customer.io's email reporting webhooks (opened, bounced ...): signals for the health pass."""
     settings = current_app.extensions["settings"]
-    if settings.customerio_webhook_signing_key is None:
-        log.error("CUSTOMERIO_WEBHOOK_SIGNING_KEY is not set: webhooks cannot be verified")
-        return jsonify(error="webhook signing key not configured"), 503
-    body = request.get_data(cache=False)
-    try:
-        verify_customerio_signature(
-            settings.customerio_webhook_signing_key.get_secret_value(),
-            body,
-            request.headers.get("X-CIO-Timestamp"),
-            request.headers.get("X-CIO-Signature"),
-            max_age=settings.webhook_max_age_seconds,
-        )
-    except InvalidSignature as exc:
-        log.warning("refused a Customer.io webhook: %s", exc)
-        return jsonify(error="invalid signature"), 401
-    try:
-        stored = store_customerio_event(current_app.extensions["store"], body)
-    except BadEvents as exc:
-        return jsonify(error=str(exc)), 400
-    return jsonify(new=stored.new, duplicates=stored.duplicates)
+    return _intake(
+        "Customer.io", settings.customerio_webhook_signing_key, "CUSTOMERIO_WEBHOOK_SIGNING_KEY",
+        lambda key, body: verify_customerio_signature(
+            key, body, request.headers.get("X-CIO-Timestamp"),
+            request.headers.get("X-CIO-Signature"), max_age=settings.webhook_max_age_seconds,
+        ),
+        lambda body: store_customerio_event(current_app.extensions["store"], body),
+    )  # fmt: skip
