@@ -286,27 +286,43 @@ def ensure_project(
     return project_id
 
 
-def _notion(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
-    notion = services.notion
+def task_page(
+    services: Services,
+    onboarding: Onboarding,
+    task: OnboardingTask,
+    project_id: str | None,
+    recovering: bool,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """The task's Notion page: found by its Task ID when an earlier attempt may have made it,
+    else created (in the project, when there is one). For a ledger step's action."""
     _, tasks = _data_sources(services)
+    key = notion_schema.task_key(onboarding.deal_id, task.key)
+    if recovering and (found := services.notion.find_by_text(tasks, notion_schema.TASK_ID, key)):
+        return found["id"]
+    props = notion_schema.task_properties(
+        task, key, project_id or "", hubspot_deal_url(services, onboarding)
+    )
+    if project_id is None:
+        del props[notion_schema.PROJECT]
+    return services.notion.create_page(tasks, props | (extra or {}))["id"]
+
+
+def _notion(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
     project_id = ensure_project(services, onboarding, ledger)
     context = template_context(services, onboarding)
-    deal_url = hubspot_deal_url(services, onboarding)
     playbook = services.mappings.playbook(onboarding.playbook or "")
     for task in (t for t in onboarding.tasks if not t.added_in_notion):
         task_context = {**context, "task": _task_fields(task, playbook.phase_label(task.phase))}
 
-        def create_task(recovering: bool, task: OnboardingTask = task, ctx=task_context) -> str:
-            key = notion_schema.task_key(onboarding.deal_id, task.key)
-            if recovering:
-                found = notion.find_by_text(tasks, notion_schema.TASK_ID, key)
-                if found:
-                    return found["id"]
-            props = notion_schema.task_properties(task, key, project_id, deal_url)
-            props |= _extra_properties(services.mappings.fields.notion.task, ctx)
-            return notion.create_page(tasks, props)["id"]
-
-        page_id = ledger.run(f"notion.task:{task.key}", "notion", create_task)
+        extra = _extra_properties(services.mappings.fields.notion.task, task_context)
+        page_id = ledger.run(
+            f"notion.task:{task.key}",
+            "notion",
+            lambda recovering, task=task, extra=extra: task_page(
+                services, onboarding, task, project_id, recovering, extra
+            ),
+        )
         if task.notion_page_id != page_id:
             with services.store.session() as session:
                 row = session.get(OnboardingTask, task.id)

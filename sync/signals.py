@@ -24,10 +24,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from connectors.errors import ConnectorError, Permanent
+from connectors.errors import ConnectorError
 from sync import notion_schema as schema
 from sync.health import Facts, score
-from sync.kickoff import hubspot_deal_url, template_context
+from sync.kickoff import task_page, template_context
 from sync.ledger import Ledger
 from sync.models import Onboarding, OnboardingTask, SignalEvent
 from sync.schedule import add_business_days
@@ -286,31 +286,15 @@ def _check_in(services: Services, onboarding: Onboarding, facts: Facts, today: d
         flags=["check_in"],
         status=schema.TASK_STATUSES[0],
     )
-    page_id = ledger.run(name, "notion", lambda r: _task_page(services, onboarding, task, r))
+    _, project = ledger.current("notion.project")
+    page_id = ledger.run(
+        name, "notion", lambda r: task_page(services, onboarding, task, project, r)
+    )
     task.notion_page_id = page_id
     _mirror(services, task)
     text = render(low.notify, context)
     _tell_csm(services, onboarding, ledger, f"{name}.slack", text, f"check_in:w{week}")
     return int(made)
-
-
-def _task_page(
-    services: Services, onboarding: Onboarding, task: OnboardingTask, recovering: bool
-) -> str:
-    """The check-in's Notion page in the onboarding's project (looked for before made again)."""
-    notion, database = services.notion, services.settings.notion_tasks_database_id
-    if not database:
-        raise Permanent("notion", "NOTION_TASKS_DATABASE_ID is not set (run `flask setup`)")
-    tasks = notion.data_source_id(database)
-    key = schema.task_key(onboarding.deal_id, task.key)
-    if recovering and (found := notion.find_by_text(tasks, schema.TASK_ID, key)):
-        return found["id"]
-    _, project = Ledger(services.store, onboarding.id).current("notion.project")
-    deal_url = hubspot_deal_url(services, onboarding)
-    properties = schema.task_properties(task, key, project or "", deal_url)
-    if project is None:
-        del properties[schema.PROJECT]
-    return notion.create_page(tasks, properties)["id"]
 
 
 def _mirror(services: Services, task: OnboardingTask) -> None:
