@@ -10,11 +10,11 @@ from flask import Flask, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from settings import Settings
-from sync.db import Store
-from sync.jobs import JobQueue
+from sync.jobs.queue import JobQueue
+from sync.jobs.worker import Worker
 from sync.mappings import load_mappings
 from sync.services import Services
-from sync.worker import Worker
+from sync.store.db import Store
 
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:

@@ -17,7 +17,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from connectors.errors import ConnectorError
-from sync.models import Job, LedgerStep, Onboarding
+from sync.store.models import Job, LedgerStep, Onboarding
 
 EXIT_DONE, EXIT_FAILED, EXIT_UNKNOWN, EXIT_IN_PROGRESS = 0, 1, 2, 3
 
@@ -118,7 +118,7 @@ def list_command() -> None:
 @click.argument("deal_id")
 def repair_command(deal_id: str) -> None:
     """Re-create a deal's Notion project or Slack channel that someone removed; never duplicates."""
-    from sync.drift import repair
+    from sync.progress.drift import repair
 
     services = _services()
     with services.store.session() as session:
@@ -147,7 +147,7 @@ def repair_command(deal_id: str) -> None:
 @click.option("--until", default=None, help="ISO date or time (default: now).")
 def catch_up_command(since: str, until: str | None) -> None:
     """Start the onboardings whose won-deal webhook never came: deals won since a date."""
-    from sync.catchup import PageDone, catch_up
+    from sync.intake.catchup import PageDone, catch_up
 
     services = _services()
     start = _moment(since, "--since", services.settings.tz)
@@ -184,8 +184,8 @@ def rescan_command() -> None:
     """Re-read every task page from Notion (recovery), then recompute and write back progress."""
     from sqlalchemy import func
 
-    from sync.models import OnboardingTask
-    from sync.tracking import progress_tick
+    from sync.progress.tracking import progress_tick
+    from sync.store.models import OnboardingTask
 
     services = _services()
     with services.store.session() as session:
@@ -207,7 +207,7 @@ def rescan_command() -> None:
 @onboarding_group.command("notion-token")
 def notion_token_command() -> None:
     """Print the verification token Notion sent when its webhook subscription was created."""
-    from sync.inbox import latest_notion_verification
+    from sync.intake.inbox import latest_notion_verification
 
     token = latest_notion_verification(_services().store)
     if token is None:

@@ -21,7 +21,7 @@ from sandbox import Sandbox
 from sandbox.scenarios import WEBHOOK_SECRET, app_settings, seed_customer, seed_team
 from settings import ROOT
 from sync.install import install_hubspot, install_notion, load_manifest
-from sync.models import LedgerStep, Onboarding
+from sync.store.models import LedgerStep, Onboarding
 
 
 def install_app(box: Sandbox, team: dict[str, str], **config: Any) -> Flask:

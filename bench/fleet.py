@@ -13,9 +13,9 @@ from sqlalchemy import insert
 
 from connectors.notion import property_value
 from sandbox.server import Sandbox
-from sync import notion_schema as schema
-from sync.models import LedgerStep, Onboarding, OnboardingTask
+from sync.onboarding import notion_schema as schema
 from sync.services import Services
+from sync.store.models import LedgerStep, Onboarding, OnboardingTask
 
 PLAYBOOK = "mid_market"
 

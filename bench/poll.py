@@ -26,10 +26,10 @@ from bench.fleet import seed_fleet
 from demo import install_app
 from sandbox import Sandbox
 from sandbox.scenarios import seed_team
-from sync import notion_schema as schema
-from sync.cursors import save_cursor
-from sync.poll import CURSOR
-from sync.tracking import progress_tick
+from sync.onboarding import notion_schema as schema
+from sync.progress.poll import CURSOR
+from sync.progress.tracking import progress_tick
+from sync.store.cursors import save_cursor
 
 NOTION_RATE = 3.0
 

@@ -39,9 +39,9 @@ from bench.fleet import seed_fleet
 from demo import install_app
 from sandbox import Sandbox
 from sandbox.scenarios import seed_team
-from sync.models import OnboardingTask
-from sync.reminders import reminder_tick
+from sync.reminders.send import reminder_tick
 from sync.services import Services
+from sync.store.models import OnboardingTask
 
 HEAD = "head-of-cs@example.com"  # the shipped reminders.yaml's second escalation level
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.errors import ConnectorError
-from sync import notion_schema
+from sync.onboarding import notion_schema
 from sync.services import Services
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.json"

@@ -30,8 +30,8 @@ from pydantic import (
     model_validator,
 )
 
-from sync.schedule import DueOffset
-from sync.templates import placeholders, render
+from sync.onboarding.calendar import DueOffset
+from sync.onboarding.templates import placeholders, render
 
 Op = Literal["gt", "gte", "lt", "lte", "eq", "ne", "in", "exists", "contains"]
 Flag = Literal[

@@ -12,10 +12,10 @@ from connectors.hubspot import HubSpotConnector
 from connectors.notion import NotionConnector
 from connectors.slack import SlackConnector
 from settings import Settings
-from sync.db import Store
-from sync.jobs import JobQueue
+from sync.jobs.queue import JobQueue
 from sync.mappings import Mappings
-from sync.models import utcnow
+from sync.store.db import Store
+from sync.store.models import utcnow
 
 
 @dataclass

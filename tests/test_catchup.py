@@ -7,9 +7,9 @@ import pytest
 from connectors.errors import Permanent
 from connectors.hubspot import HubSpotConnector, date_entered_property
 from sandbox.scenarios import seed_customer
-from sync.catchup import catch_up, catch_up_tick
-from sync.cursors import read_cursor
-from sync.worker import run_until_idle
+from sync.intake.catchup import catch_up, catch_up_tick
+from sync.jobs.worker import run_until_idle
+from sync.store.cursors import read_cursor
 from tests.conftest import FAST
 from tests.test_kickoff import counts, kickoff_done
 

@@ -16,8 +16,8 @@ import pytest
 
 from sandbox import Sandbox
 from sandbox.scenarios import seed_customer
-from sync.db import Store
-from sync.jobs import JobQueue
+from sync.jobs.queue import JobQueue
+from sync.store.db import Store
 from tests.conftest import FAST, make_world
 from tests.test_kickoff import counts
 
@@ -144,8 +144,8 @@ def test_killed_mid_fan_out_and_restarted_finishes_with_nothing_duplicated(
 @pytest.mark.parametrize(("service", "path_part"), [("customerio", "/events"),
                                                    ("slack", "chat.postMessage")])  # fmt: skip
 def test_killed_while_announcing_a_milestone_announces_it_once(tmp_path, service, path_part):
-    from sync import notion_schema as schema
-    from sync.worker import run_until_idle
+    from sync.jobs.worker import run_until_idle
+    from sync.onboarding import notion_schema as schema
     from tests.test_kickoff import kickoff_done
 
     with Sandbox(rate_scale=FAST) as box:
@@ -154,7 +154,7 @@ def test_killed_while_announcing_a_milestone_announces_it_once(tmp_path, service
         world.deliver([world.won(customer.deal_id)])
         run_until_idle(world.worker, lambda: kickoff_done(world, customer.deal_id))
         with world.services.store.session() as session:
-            from sync.models import OnboardingTask
+            from sync.store.models import OnboardingTask
 
             setup = next(
                 t for t in session.query(OnboardingTask) if "setup_form" in (t.flags or [])

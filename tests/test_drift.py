@@ -1,7 +1,7 @@
 """A trashed project or an archived channel is reported, and repaired once."""
 
 from sandbox.scenarios import AE_EMAIL, CSM_EMAIL
-from sync.drift import check_drift, drift_tick
+from sync.progress.drift import check_drift, drift_tick
 from tests.test_endings import onboarding, started
 from tests.test_kickoff import _text
 
@@ -75,9 +75,9 @@ def test_repair_recreates_what_is_gone_once_and_relinks_the_tasks(world):
 
 
 def test_the_periodic_check_goes_round_the_active_onboardings_in_batches(world, monkeypatch):
-    import sync.drift
+    import sync.progress.drift
 
-    monkeypatch.setattr(sync.drift, "BATCH", 1)
+    monkeypatch.setattr(sync.progress.drift, "BATCH", 1)
     first = started(world)
     second = started(world, name="Beta Labs")
     world.box.notion.trash_page_as_user(projects(world.box, second.deal_id)[0]["id"])

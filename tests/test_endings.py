@@ -6,8 +6,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from sandbox.scenarios import seed_customer
-from sync.models import Job, Onboarding
-from sync.worker import run_until_idle
+from sync.jobs.worker import run_until_idle
+from sync.store.models import Job, Onboarding
 from tests.test_kickoff import counts, kickoff_done
 
 DAY_MS = 24 * 3600 * 1000

@@ -1,7 +1,7 @@
 """A won deal becomes a running onboarding in all four services, exactly once."""
 
 from sandbox.scenarios import AE_EMAIL, CSM_EMAIL, SEGMENT_ID, seed_customer
-from sync.worker import run_until_idle
+from sync.jobs.worker import run_until_idle
 
 
 def kickoff_done(world, deal_id):
@@ -94,7 +94,7 @@ def test_small_company_gets_the_smb_playbook_with_business_day_due_dates(world):
     world.deliver([world.won(customer.deal_id, occurred_at=friday_noon)])
     run_until_idle(world.worker, lambda: kickoff_done(world, customer.deal_id))
     with world.services.store.session() as session:
-        from sync.models import Onboarding
+        from sync.store.models import Onboarding
 
         onboarding = session.query(Onboarding).filter_by(deal_id=customer.deal_id).one()
         due = {t.key: t.due_date for t in onboarding.tasks}

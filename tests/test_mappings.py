@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sync.mappings import MappingError, Mappings, load_mappings
-from sync.templates import placeholders, render
+from sync.onboarding.templates import placeholders, render
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "mappings"

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from sandbox.scenarios import seed_customer
-from sync import notion_schema as schema
-from sync.models import InboxEvent, Onboarding
-from sync.worker import route_inbox, run_until_idle
+from sync.jobs.worker import route_inbox, run_until_idle
+from sync.onboarding import notion_schema as schema
+from sync.store.models import InboxEvent, Onboarding
 from tests.conftest import make_world
 from tests.test_kickoff import kickoff_done
 
@@ -71,8 +71,8 @@ def test_rescan_reads_every_page_and_repairs_a_mirror_that_missed_an_edit(world)
     world.box.notion.edit_page_as_user(
         task.notion_page_id, {schema.STATUS: {"status": {"name": "Done"}}}
     )
-    from sync.cursors import save_cursor
-    from sync.poll import CURSOR
+    from sync.progress.poll import CURSOR
+    from sync.store.cursors import save_cursor
 
     save_cursor(world.services.store, CURSOR, "2999-01-01T00:00:00.000Z")
     result = world.app.test_cli_runner().invoke(args=["onboarding", "rescan"])

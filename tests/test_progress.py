@@ -4,13 +4,13 @@ from datetime import UTC, date, datetime, timedelta
 
 from bench.fleet import seed_fleet
 from sandbox.scenarios import SEGMENT_ID, seed_customer
-from sync import notion_schema as schema
-from sync.cursors import save_cursor
-from sync.models import Onboarding
-from sync.poll import CURSOR
-from sync.progress import TaskState, compute
-from sync.tracking import DAY_CURSOR, progress_tick
-from sync.worker import run_until_idle
+from sync.jobs.worker import run_until_idle
+from sync.onboarding import notion_schema as schema
+from sync.progress.compute import TaskState, compute
+from sync.progress.poll import CURSOR
+from sync.progress.tracking import DAY_CURSOR, progress_tick
+from sync.store.cursors import save_cursor
+from sync.store.models import Onboarding
 from tests.test_kickoff import kickoff_done
 
 MONDAY = date(2026, 11, 30)

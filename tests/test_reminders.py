@@ -20,10 +20,10 @@ from sqlalchemy import select, update
 
 from sandbox import Sandbox
 from sandbox.scenarios import CSM_EMAIL, seed_customer
+from sync.jobs.worker import run_until_idle
 from sync.mappings import MappingError, load_mappings
-from sync.models import DirectChannel, Onboarding, OnboardingTask, Reminder
-from sync.reminders import reminder_tick
-from sync.worker import run_until_idle
+from sync.reminders.send import reminder_tick
+from sync.store.models import DirectChannel, Onboarding, OnboardingTask, Reminder
 from tests.conftest import FAST, make_world
 from tests.test_kickoff import kickoff_done
 
@@ -231,7 +231,7 @@ def test_a_pass_killed_after_slack_took_a_digest_sends_each_line_exactly_once(wo
     config = {**world.app_config, **_notion_ids(world)}
     script = (
         "import json, sys; from datetime import datetime; from app import create_app;"
-        "from sync.reminders import reminder_tick;"
+        "from sync.reminders.send import reminder_tick;"
         "app = create_app(json.loads(sys.argv[1]));"
         "reminder_tick(app.extensions['services'], datetime.fromisoformat(sys.argv[2]))"
     )

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from sync.schedule import DueOffset, add_business_days, due_date
+from sync.onboarding.calendar import DueOffset, add_business_days, due_date
 
 UTC_ZONE = ZoneInfo("UTC")
 FRIDAY_NOON = datetime(2025, 3, 7, 12, 0, tzinfo=UTC)

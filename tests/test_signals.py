@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sandbox import Sandbox
 from sandbox.customerio_webhooks import CustomerIOWebhookSender, sign
 from sandbox.scenarios import CSM_EMAIL, seed_customer
-from sync.models import Onboarding, SignalEvent
-from sync.signals import signals_tick
-from sync.worker import run_until_idle
+from sync.jobs.worker import run_until_idle
+from sync.signals.watch import signals_tick
+from sync.store.models import Onboarding, SignalEvent
 from tests.conftest import FAST, make_world
 from tests.test_kickoff import kickoff_done
 

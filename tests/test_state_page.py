@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.scenarios import seed_customer
-from sync.worker import run_until_idle
+from sync.jobs.worker import run_until_idle
 from tests.test_kickoff import kickoff_done
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from sync.db import Store
-from sync.inbox import store_hubspot_batch
-from sync.jobs import JobQueue
-from sync.ledger import Ledger
-from sync.models import InboxEvent, Onboarding
+from sync.intake.inbox import store_hubspot_batch
+from sync.jobs.queue import JobQueue
+from sync.store.db import Store
+from sync.store.ledger import Ledger
+from sync.store.models import InboxEvent, Onboarding
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sync.models import InboxEvent
+from sync.store.models import InboxEvent
 from web.signatures import verify_hubspot_signature
 
 VECTOR_SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from sync.activity import MAX_EVENTS, BadEvents, store_activity
+from sync.intake.activity import MAX_EVENTS, BadEvents, store_activity
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)

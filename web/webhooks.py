@@ -10,8 +10,8 @@ from urllib.parse import quote
 
 from flask import Blueprint, Request, current_app, jsonify, request
 
-from sync.activity import BadEvents, store_customerio_event
-from sync.inbox import (
+from sync.intake.activity import BadEvents, store_customerio_event
+from sync.intake.inbox import (
     MalformedBatch,
     keep_notion_verification,
     store_hubspot_batch,

@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from sync.db import Store
-from sync.models import InboxEvent, utcnow
+from sync.store.db import Store
+from sync.store.models import InboxEvent, utcnow
 
 REQUIRED_HUBSPOT_FIELDS = ("eventId", "objectId", "occurredAt")
 

@@ -1,7 +1,7 @@
 """Quiet customers: one pass turns activity, email and task signals into actions and a score.
 
 Rules come from mappings/signals.yaml. Each running onboarding (status ``active``: not
-cancelled, churned, completed or on hold) gets its facts (sync/health.py), and:
+cancelled, churned, completed or on hold) gets its facts (sync/signals/health.py), and:
 - low activity creates one check-in task for the CSM in Notion and one Slack note, per week of
   the onboarding (``check_in:w<N>`` ledger steps: exactly once, however many passes run);
 - each bounced email tells the CSM once (a ledger step per Customer.io event);
@@ -25,15 +25,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from connectors.errors import ConnectorError
-from sync import notion_schema as schema
-from sync.health import Facts, score
-from sync.kickoff import task_page, template_context
-from sync.ledger import Ledger
-from sync.models import Onboarding, OnboardingTask, SignalEvent
-from sync.schedule import add_business_days
+from sync.kickoff.run import task_page, template_context
+from sync.onboarding import notion_schema as schema
+from sync.onboarding.calendar import add_business_days
+from sync.onboarding.templates import render
+from sync.progress.writeback import refresh
 from sync.services import Services
-from sync.templates import render
-from sync.writeback import refresh
+from sync.signals.health import Facts, score
+from sync.store.ledger import Ledger
+from sync.store.models import Onboarding, OnboardingTask, SignalEvent
 
 log = logging.getLogger(__name__)
 LIVE = "active"

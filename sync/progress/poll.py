@@ -19,11 +19,11 @@ from typing import Any
 from sqlalchemy import select
 
 from connectors.notion import plain_value
-from sync import notion_schema as schema
-from sync.cursors import read_cursor, save_cursor
-from sync.ledger import generations_of
-from sync.models import LedgerStep, OnboardingTask
+from sync.onboarding import notion_schema as schema
 from sync.services import Services
+from sync.store.cursors import read_cursor, save_cursor
+from sync.store.ledger import generations_of
+from sync.store.models import LedgerStep, OnboardingTask
 
 CURSOR = "notion_tasks"
 BATCH = 100

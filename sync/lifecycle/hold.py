@@ -15,10 +15,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connectors.errors import Transient
-from sync.jobs import JobQueue
-from sync.models import Onboarding
+from sync.jobs.queue import JobQueue
+from sync.progress.writeback import refresh
 from sync.services import Services
-from sync.writeback import refresh
+from sync.store.models import Onboarding
 
 HOLD = "hold"  # the end job's reason for a hold change (it runs on the end job kind)
 ON_HOLD = "on_hold"

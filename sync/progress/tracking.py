@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sync.cursors import read_cursor, save_cursor
-from sync.poll import Applied, poll_tasks
+from sync.progress.poll import Applied, poll_tasks
+from sync.progress.writeback import Refreshed, refresh
 from sync.services import Services
-from sync.writeback import Refreshed, refresh
+from sync.store.cursors import read_cursor, save_cursor
 
 DAY_CURSOR = "progress_day"
 

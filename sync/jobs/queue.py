@@ -15,8 +15,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from sync.db import Store
-from sync.models import Job, utcnow
+from sync.store.db import Store
+from sync.store.models import Job, utcnow
 
 RUNNABLE = ("queued", "retrying")
 KICKOFF = "kickoff"  # one per won deal, keyed by deal id: the exactly-once start of onboarding

@@ -1,7 +1,7 @@
 """Signals in: product activity (our API) and Customer.io email events, stored before answering.
 
 Like the webhook inbox, every event is kept, deduplicated, before the sender hears 2xx; the
-signal pass (sync/signals.py) reads them later. Plain Python, so the HTTP edge stays thin.
+signal pass (sync/signals/watch.py) reads them later. Plain Python, so the HTTP edge stays thin.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from sync.db import Store
-from sync.models import SignalEvent, utcnow
+from sync.store.db import Store
+from sync.store.models import SignalEvent, utcnow
 
 MAX_EVENTS = 1000
 ACTIVITY_KINDS = ("login", "usage")

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from connectors.hubspot import Record, date_entered_property
-from sync.cursors import read_cursor, save_cursor
-from sync.jobs import KICKOFF
+from sync.jobs.queue import KICKOFF
 from sync.services import Services
+from sync.store.cursors import read_cursor, save_cursor
 
 log = logging.getLogger(__name__)
 

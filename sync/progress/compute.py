@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sync.schedule import business_days_between
+from sync.onboarding.calendar import business_days_between
 
 DONE = "Done"
 ENDED = ("cancelled", "churned")

@@ -19,13 +19,13 @@ from sqlalchemy import select
 
 from connectors.errors import ConnectorError, NotFound, Permanent, Transient
 from connectors.notion import property_value
-from sync import notion_schema
-from sync.crm import write_fields
-from sync.ledger import Ledger
-from sync.models import Onboarding, OnboardingTask
-from sync.schedule import due_date
+from sync.onboarding import notion_schema
+from sync.onboarding.calendar import due_date
+from sync.onboarding.crm import write_fields
+from sync.onboarding.templates import render
 from sync.services import Services
-from sync.templates import render
+from sync.store.ledger import Ledger
+from sync.store.models import Onboarding, OnboardingTask
 
 DEFAULT_DEAL_PROPERTIES = ("dealname", "dealstage", "pipeline", "amount", "hubspot_owner_id")
 ONBOARDING_STATUS_AT_START = "on_track"

@@ -114,7 +114,7 @@ class Onboarding(Base):
     end_reason: Mapped[str | None] = mapped_column(Text)
     # What the drift check last found missing (a trashed project, an archived channel).
     drift: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # The signal pass's verdict (sync/signals.py): 0-100, and the facts behind it.
+    # The signal pass's verdict (sync/signals/watch.py): 0-100, and the facts behind it.
     health_score: Mapped[int | None] = mapped_column(Integer)
     health: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

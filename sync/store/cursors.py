@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sync.db import Store
-from sync.models import SyncCursor
+from sync.store.db import Store
+from sync.store.models import SyncCursor
 
 
 def read_cursor(store: Store, name: str) -> str | None:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sync.mappings import HealthPoints
-from sync.models import Onboarding
+from sync.store.models import Onboarding
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from connectors.notion import property_value
 from sync.mappings import NotionProperty
-from sync.models import Onboarding, OnboardingTask
+from sync.store.models import Onboarding, OnboardingTask
 
 # Property names: `flask setup` creates them; the engine finds pages by the two id columns.
 TITLE = "Name"

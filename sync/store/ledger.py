@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from connectors.errors import ConnectorError, Permanent
-from sync.db import Store
-from sync.models import LedgerStep, utcnow
+from sync.store.db import Store
+from sync.store.models import LedgerStep, utcnow
 
 
 class Ledger:

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select
 
 from connectors.errors import Permanent
-from sync.kickoff import template_context
-from sync.ledger import Ledger
-from sync.models import Onboarding
+from sync.kickoff.run import template_context
 from sync.services import Services
+from sync.store.ledger import Ledger
+from sync.store.models import Onboarding
 
 # The Customer.io event per milestone: campaigns use them to stop or start messages (the day-1
 # setup reminder stops on setup_form_completed).

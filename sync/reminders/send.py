@@ -26,11 +26,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, or_, select, update
 
 from connectors.errors import ConnectorError, Permanent
-from sync.hold import PAUSED
-from sync.kickoff import hubspot_deal_url
-from sync.ledger import _generation, generations_of
+from sync.kickoff.run import hubspot_deal_url
+from sync.lifecycle.hold import PAUSED
 from sync.mappings import WEEKDAYS, ReminderRules
-from sync.models import (
+from sync.progress.compute import DONE
+from sync.services import Services
+from sync.store.ledger import _generation, generations_of
+from sync.store.models import (
     DirectChannel,
     LedgerStep,
     Onboarding,
@@ -38,8 +40,6 @@ from sync.models import (
     Reminder,
     utcnow,
 )
-from sync.progress import DONE
-from sync.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from datetime import date
 
 from sqlalchemy import select
 
-from sync import health
-from sync.crm import FieldWrite, write_many
-from sync.models import Onboarding
-from sync.progress import ENDED, Progress, TaskState, compute
+from sync.onboarding.crm import FieldWrite, write_many
+from sync.progress.compute import ENDED, Progress, TaskState, compute
 from sync.services import Services
+from sync.signals import health
+from sync.store.models import Onboarding
 
 MILESTONE = "milestone"
 # Ended ones keep their last state, kickoffs write their own, on-hold ones keep the admin's.

@@ -20,18 +20,19 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from connectors.errors import Permanent, Transient
-from sync import endings, inbox
-from sync.catchup import catch_up_tick
-from sync.drift import drift_tick
-from sync.jobs import KICKOFF, JobQueue
-from sync.kickoff import KickoffFailed, KickoffRetry, run_kickoff
-from sync.milestones import announce_milestone
-from sync.models import Job
-from sync.reminders import reminder_tick
+from sync.intake import inbox
+from sync.intake.catchup import catch_up_tick
+from sync.jobs.queue import KICKOFF, JobQueue
+from sync.kickoff.run import KickoffFailed, KickoffRetry, run_kickoff
+from sync.lifecycle import endings
+from sync.progress.drift import drift_tick
+from sync.progress.milestones import announce_milestone
+from sync.progress.tracking import progress_tick
+from sync.progress.writeback import MILESTONE
+from sync.reminders.send import reminder_tick
 from sync.services import Services
-from sync.signals import signals_tick
-from sync.tracking import progress_tick
-from sync.writeback import MILESTONE
+from sync.signals.watch import signals_tick
+from sync.store.models import Job
 
 log = logging.getLogger(__name__)
 

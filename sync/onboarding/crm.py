@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sync.models import Onboarding
 from sync.services import Services
+from sync.store.models import Onboarding
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connectors.errors import NotFound, Transient
-from sync import hold
-from sync.crm import write_fields
-from sync.jobs import JobQueue
-from sync.ledger import Ledger
-from sync.models import Job, Onboarding
+from sync.jobs.queue import JobQueue
+from sync.lifecycle import hold
+from sync.onboarding.crm import write_fields
 from sync.services import Services
+from sync.store.ledger import Ledger
+from sync.store.models import Job, Onboarding
 
 END = "end"  # the job kind
 LOST, DELETED, CHURNED = "lost", "deleted", "churned"
@@ -43,7 +43,7 @@ def route(
     prop, value = body.get("propertyName"), body.get("propertyValue")
     triggers = services.mappings.triggers
     if kind == "deal.propertyChange" and prop == hold.status_property(services):
-        return hold.route(queue, END, session, body)  # on hold and back (sync/hold.py)
+        return hold.route(queue, END, session, body)  # on hold and back (sync/lifecycle/hold.py)
     if kind == "deal.deletion":
         reason, deals = DELETED, _started_deals(session, object_id)
     elif kind == "deal.propertyChange" and prop == "dealstage":

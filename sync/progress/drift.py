@@ -18,14 +18,14 @@ from sqlalchemy import select
 
 from connectors.errors import NotFound
 from connectors.notion import property_value
-from sync import notion_schema
-from sync.crm import write_fields
-from sync.cursors import read_cursor, save_cursor
-from sync.kickoff import ensure_project, ensure_slack, step_name, template_context
-from sync.ledger import Ledger
-from sync.models import Onboarding
+from sync.kickoff.run import ensure_project, ensure_slack, step_name, template_context
+from sync.onboarding import notion_schema
+from sync.onboarding.crm import write_fields
+from sync.onboarding.templates import render
 from sync.services import Services
-from sync.templates import render
+from sync.store.cursors import read_cursor, save_cursor
+from sync.store.ledger import Ledger
+from sync.store.models import Onboarding
 
 log = logging.getLogger(__name__)
 

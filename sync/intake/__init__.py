@@ -1,0 +1,1 @@
+"""What comes in: webhook events, activity and email signals, the catch-up search."""

@@ -1,0 +1,1 @@
+"""The deal after the win: lost, deleted, churned, on hold."""

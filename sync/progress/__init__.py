@@ -1,0 +1,1 @@
+"""Keeping an onboarding in step: the Notion poll, progress, write-back, drift."""

@@ -1,0 +1,1 @@
+"""Reminders to task owners and escalations of late tasks."""

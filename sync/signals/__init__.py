@@ -1,0 +1,1 @@
+"""Quiet customers and health: activity and email signals become check-ins."""

@@ -1,0 +1,1 @@
+"""The durable records: database, models, the side-effect ledger, poll cursors."""
