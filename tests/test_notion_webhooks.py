@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.scenarios import seed_customer
-from sync.jobs.worker import route_inbox, run_until_idle
+from sync.intake.routing import route_inbox
+from sync.jobs.worker import run_until_idle
 from sync.onboarding import notion_schema as schema
 from sync.store.models import InboxEvent, Onboarding
 from tests.conftest import make_world
@@ -49,7 +50,7 @@ def test_a_signed_event_is_stored_once_and_routed_to_the_poll(hooked):
     again = client.post("/webhooks/notion", data=body, headers=signed(body))
     assert first.get_json() == {"new": 1, "duplicates": 0, "malformed": 0}
     assert again.get_json() == {"new": 0, "duplicates": 1, "malformed": 0}
-    route_inbox(hooked.services, hooked.services.queue)
+    route_inbox(hooked.services)
     assert rows(hooked) == [("notion", "page.properties_updated", "processed")]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from sync.intake.inbox import store_hubspot_batch
+from sync.jobs.payloads import KickoffJob
 from sync.jobs.queue import JobQueue
 from sync.store.db import Store
 from sync.store.ledger import Ledger
@@ -79,14 +80,14 @@ def test_times_come_back_timezone_aware_in_utc(store):
 def test_a_job_is_enqueued_once_per_key(store):
     queue = JobQueue(store)
     with store.session() as session:
-        assert queue.enqueue(session, "kickoff", "42", {"deal_id": "42"})
-        assert not queue.enqueue(session, "kickoff", "42", {"deal_id": "42"})
+        assert queue.enqueue(session, KickoffJob("42"))
+        assert not queue.enqueue(session, KickoffJob("42"))
 
 
 def test_two_workers_racing_for_one_job_only_one_wins(store):
     queue = JobQueue(store)
     with store.session() as session:
-        queue.enqueue(session, "kickoff", "42", {})
+        queue.enqueue(session, KickoffJob("42"))
     won = []
     barrier = threading.Barrier(4)
 
@@ -107,7 +108,7 @@ def test_a_job_whose_worker_died_is_claimed_again_after_its_lease(store):
     clock = [datetime(2026, 11, 27, tzinfo=UTC)]
     queue = JobQueue(store, lease=timedelta(seconds=30), now=lambda: clock[0])
     with store.session() as session:
-        queue.enqueue(session, "kickoff", "42", {})
+        queue.enqueue(session, KickoffJob("42"))
     assert queue.claim("dead") is not None
     assert queue.claim("alive") is None
     clock[0] += timedelta(seconds=31)

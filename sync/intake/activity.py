@@ -10,13 +10,9 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
-
+from sync.intake.keeping import insert_once, parse_json
 from sync.store.db import Store
 from sync.store.models import SignalEvent, utcnow
 
@@ -58,10 +54,7 @@ def store_activity(store: Store, body: bytes, now: datetime | None = None) -> St
 
 def store_customerio_event(store: Store, body: bytes) -> Stored:
     """Keep one Customer.io reporting event (its event_id makes a redelivery a duplicate)."""
-    try:
-        event = json.loads(body)
-    except ValueError as exc:
-        raise BadEvents(f"body is not valid JSON: {exc}") from exc
+    event = parse_json(body, BadEvents)
     if not isinstance(event, dict) or not event.get("event_id") or not event.get("metric"):
         raise BadEvents("a Customer.io event has an event_id and a metric")
     data = event.get("data") if isinstance(event.get("data"), dict) else {}
@@ -90,10 +83,7 @@ def store_customerio_event(store: Store, body: bytes) -> Stored:
 
 def _event_list(body: bytes) -> list[Any]:
     """The request's events: a JSON list, or an object with an `events` list."""
-    try:
-        parsed = json.loads(body)
-    except ValueError as exc:
-        raise BadEvents(f"body is not valid JSON: {exc}") from exc
+    parsed = parse_json(body, BadEvents)
     events = parsed.get("events") if isinstance(parsed, dict) else parsed
     if not isinstance(events, list):
         raise BadEvents('body must be a JSON list of events (or {"events": [...]})')
@@ -144,24 +134,5 @@ def _aware(value: Any) -> datetime | None:
 
 def _insert_new(store: Store, rows: list[dict[str, Any]]) -> int:
     """Insert the rows whose dedupe key is unknown; returns how many were new."""
-    if not rows:
-        return 0
-    rows = list({row["dedupe_key"]: row for row in rows}.values())
     with store.session() as session:
-        keys = [row["dedupe_key"] for row in rows]
-        known = set(
-            session.scalars(select(SignalEvent.dedupe_key).where(SignalEvent.dedupe_key.in_(keys)))
-        )
-        _execute(session, rows)
-    return len(rows) - len(known)
-
-
-def _execute(session: Session, rows: list[dict[str, Any]]) -> None:
-    session.connection().execute(_insert_ignoring_known(session.get_bind().dialect.name), rows)
-
-
-@cache
-def _insert_ignoring_known(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING, built once per dialect."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(SignalEvent.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        return insert_once(session, SignalEvent, rows)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from connectors.hubspot import Record, date_entered_property
-from sync.jobs.queue import KICKOFF
+from sync.jobs.payloads import KickoffJob
 from sync.services import Services
 from sync.store.cursors import read_cursor, save_cursor
 
@@ -103,21 +103,20 @@ def _queue(services: Services, stage: str, records: list[Record]) -> list[str]:
     queued: list[str] = []
     with services.store.session() as session:
         for record in records:
-            payload = _payload(services, stage, record)
-            if services.queue.enqueue(session, KICKOFF, record.id, payload):
+            if services.queue.enqueue(session, _kickoff(services, stage, record)):
                 queued.append(record.id)
     return queued
 
 
-def _payload(services: Services, stage: str, record: Record) -> dict[str, object]:
-    """The payload a won-deal webhook gives its kickoff; the won time is the stage entry."""
-    return {
-        "deal_id": record.id,
-        "stage": stage,
-        "occurred_at_ms": _epoch_ms(record.properties.get(date_entered_property(stage))),
-        "portal_id": services.settings.hubspot_portal_id,
-        "source": "catch-up",
-    }
+def _kickoff(services: Services, stage: str, record: Record) -> KickoffJob:
+    """The kickoff a won-deal webhook would queue; the won time is the stage entry."""
+    return KickoffJob(
+        deal_id=record.id,
+        stage=stage,
+        occurred_at_ms=_epoch_ms(record.properties.get(date_entered_property(stage))),
+        portal_id=services.settings.hubspot_portal_id,
+        source="catch-up",
+    )
 
 
 def _epoch_ms(value: str | None) -> int | None:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from sync.intake.keeping import insert_once, parse_json
 from sync.store.db import Store
 from sync.store.models import InboxEvent, utcnow
 
@@ -36,42 +34,43 @@ class Received:
 def store_hubspot_batch(store: Store, body: bytes) -> Received:
     """Keep every event of one HubSpot delivery; redelivered events only bump a counter."""
     try:
-        events = json.loads(body)
-    except ValueError as exc:
-        _keep_malformed(store, body.decode("utf-8", "replace"), f"invalid JSON: {exc}")
-        raise MalformedBatch(f"body is not valid JSON: {exc}") from exc
+        events = parse_json(body, MalformedBatch)
+    except MalformedBatch as exc:
+        _keep_malformed(store, body.decode("utf-8", "replace"), str(exc))
+        raise
     if not isinstance(events, list):
         _keep_malformed(store, body.decode("utf-8", "replace"), "body is not a JSON array")
         raise MalformedBatch("body must be a JSON array of events")
-    rows = _collapse(_hubspot_row(event) for event in events)
+    rows = [_hubspot_row(event) for event in events]
     with store.session() as session:
-        keys = [row["dedupe_key"] for row in rows]
-        known = set(
-            session.scalars(select(InboxEvent.dedupe_key).where(InboxEvent.dedupe_key.in_(keys)))
-        )
-        _insert_or_count_redelivery(session, rows)
-    malformed = sum(1 for row in rows if row["status"] == "malformed")
-    new = len(rows) - len(known)
+        new = _keep(session, rows)
+    malformed = len({row["dedupe_key"] for row in rows if row["status"] == "malformed"})
     return Received(new=new, duplicates=len(events) - new, malformed=malformed)
 
 
-def pending(session: Session, limit: int = 500) -> list[tuple[int, str, dict[str, Any]]]:
-    """(id, source, event) of events not yet looked at, oldest first (senders keep no order)."""
+@dataclass(frozen=True)
+class Pending:
+    """An event not yet routed: its inbox row id, who sent it, and the body as received."""
+
+    id: int
+    source: str
+    body: dict[str, Any]
+
+
+def pending(session: Session, limit: int = 500) -> list[Pending]:
+    """Events not yet looked at, oldest first (senders keep no order)."""
     query = (
         select(InboxEvent.id, InboxEvent.source, InboxEvent.payload)
         .where(InboxEvent.status == "pending")
         .order_by(InboxEvent.occurred_at, InboxEvent.id)
         .limit(limit)
     )
-    return [(row.id, row.source, json.loads(row.payload)) for row in session.execute(query)]
+    return [Pending(row.id, row.source, json.loads(row.payload)) for row in session.execute(query)]
 
 
 def store_notion_event(store: Store, body: bytes) -> Received:
     """Keep a Notion integration webhook event (a signal: the poll reads what changed)."""
-    try:
-        event = json.loads(body)
-    except ValueError as exc:
-        raise MalformedBatch(f"body is not valid JSON: {exc}") from exc
+    event = parse_json(body, MalformedBatch)
     if not isinstance(event, dict) or "id" not in event or "type" not in event:
         raise MalformedBatch("a Notion event has an id and a type")
     row = {
@@ -87,11 +86,8 @@ def store_notion_event(store: Store, body: bytes) -> Received:
         "note": None,
     }
     with store.session() as session:
-        known = session.scalar(
-            select(InboxEvent.id).where(InboxEvent.dedupe_key == row["dedupe_key"])
-        )
-        _insert_or_count_redelivery(session, [row])
-    return Received(new=0 if known else 1, duplicates=1 if known else 0, malformed=0)
+        new = _keep(session, [row])
+    return Received(new=new, duplicates=1 - new, malformed=0)
 
 
 def keep_notion_verification(store: Store, body: bytes) -> None:
@@ -110,7 +106,7 @@ def keep_notion_verification(store: Store, body: bytes) -> None:
         "note": "paste the token into the integration's Webhooks tab and NOTION_WEBHOOK_TOKEN",
     }
     with store.session() as session:
-        _insert_or_count_redelivery(session, [row])
+        _keep(session, [row])
 
 
 def latest_notion_verification(store: Store) -> str | None:
@@ -122,7 +118,11 @@ def latest_notion_verification(store: Store) -> str | None:
             .order_by(InboxEvent.id.desc())
             .limit(1)
         )
-    return json.loads(payload).get("verification_token") if payload else None
+    try:
+        token = json.loads(payload).get("verification_token") if payload else None
+    except (ValueError, AttributeError, RecursionError):
+        return None  # kept by an older version that did not check the handshake's shape
+    return token if isinstance(token, str) else None
 
 
 def _iso(value: Any) -> datetime | None:
@@ -144,17 +144,6 @@ def mark(session: Session, outcomes: dict[int, tuple[str, str | None]]) -> None:
             .where(InboxEvent.id.in_(ids))
             .values(status=status, note=note, processed_at=now)
         )
-
-
-def _collapse(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per dedupe key: a batch may carry the same event twice."""
-    by_key: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        if row["dedupe_key"] in by_key:
-            by_key[row["dedupe_key"]]["deliveries"] += 1
-        else:
-            by_key[row["dedupe_key"]] = row
-    return list(by_key.values())
 
 
 def _hubspot_row(event: Any) -> dict[str, Any]:
@@ -201,23 +190,9 @@ def _malformed_fields(payload: str, problem: str) -> dict[str, Any]:
 def _keep_malformed(store: Store, payload: str, problem: str) -> None:
     row = {"source": "hubspot", "payload": payload, "received_at": utcnow(), "deliveries": 1}
     with store.session() as session:
-        _insert_or_count_redelivery(session, [{**row, **_malformed_fields(payload, problem)}])
+        _keep(session, [{**row, **_malformed_fields(payload, problem)}])
 
 
-def _insert_or_count_redelivery(session: Session, rows: list[dict[str, Any]]) -> None:
-    """One executemany of a cached single-row upsert (a 100-row VALUES would be compiled
-    afresh for every batch size, which costs more than the insert itself)."""
-    if rows:
-        session.connection().execute(_upsert(session.get_bind().dialect.name), rows)
-
-
-@cache
-def _upsert(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT (dedupe_key) DO UPDATE deliveries += 1, built once per dialect."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = InboxEvent.__table__
-    statement = insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.dedupe_key],
-        set_={"deliveries": table.c.deliveries + statement.excluded.deliveries},
-    )
+def _keep(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert new events; a redelivered one only adds to its row's deliveries."""
+    return insert_once(session, InboxEvent, rows, count="deliveries")

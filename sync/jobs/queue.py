@@ -15,11 +15,11 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from sync.jobs.payloads import JobPayload
 from sync.store.db import Store
 from sync.store.models import Job, utcnow
 
 RUNNABLE = ("queued", "retrying")
-KICKOFF = "kickoff"  # one per won deal, keyed by deal id: the exactly-once start of onboarding
 
 
 class JobQueue:
@@ -35,8 +35,8 @@ class JobQueue:
         self.lease = lease
         self.now = now
 
-    def enqueue(self, session: Session, kind: str, key: str, payload: dict[str, Any]) -> bool:
-        """Add a job unless one with this kind and key exists; True when it was added."""
+    def enqueue(self, session: Session, job: JobPayload) -> bool:
+        """Add the job unless one with its kind and key exists; True when it was added."""
         insert = (
             postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         )
@@ -44,9 +44,9 @@ class JobQueue:
         statement = (
             insert(Job)
             .values(
-                kind=kind,
-                key=key,
-                payload=payload,
+                kind=job.kind,
+                key=job.key,
+                payload=job.to_json(),
                 status="queued",
                 run_after=now,
                 attempts=0,

@@ -20,15 +20,16 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from connectors.errors import Permanent, Transient
-from sync.intake import inbox
 from sync.intake.catchup import catch_up_tick
-from sync.jobs.queue import KICKOFF, JobQueue
-from sync.kickoff.run import KickoffFailed, KickoffRetry, run_kickoff
-from sync.lifecycle import endings
+from sync.intake.routing import route_inbox
+from sync.jobs.payloads import PAYLOADS, EndJob, HoldJob, KickoffJob, MilestoneJob
+from sync.jobs.queue import JobQueue
+from sync.kickoff.run import run_kickoff
+from sync.lifecycle.endings import run_end
+from sync.lifecycle.hold import run_hold
 from sync.progress.drift import drift_tick
 from sync.progress.milestones import announce_milestone
 from sync.progress.tracking import progress_tick
-from sync.progress.writeback import MILESTONE
 from sync.reminders.send import reminder_tick
 from sync.services import Services
 from sync.signals.watch import signals_tick
@@ -40,68 +41,29 @@ MAX_BACKOFF_SECONDS = 300.0
 MAX_ATTEMPTS_ON_BUGS = 10
 
 
-def route_inbox(services: Services, queue: JobQueue) -> int:
-    """Queue a kickoff for each won-deal event; record every other event as ignored."""
-    with services.store.session() as session:
-        outcomes = {
-            event_id: _route(services, queue, session, body)
-            if source == "hubspot"
-            else ("processed", "a signal: the progress poll reads the change")
-            for event_id, source, body in inbox.pending(session)
-        }
-        inbox.mark(session, outcomes)
-    return len(outcomes)
-
-
-def _route(services: Services, queue: JobQueue, session: Any, body: dict) -> tuple[str, str]:
-    ended = endings.route(services, queue, session, body)  # lost, deleted, churned
-    if ended is not None:
-        return ended
-    kind = body.get("subscriptionType") or body.get("eventType")
-    if kind != "deal.propertyChange" or body.get("propertyName") != "dealstage":
-        return "ignored", f"{kind} events are not acted on"
-    stage = str(body.get("propertyValue") or "")
-    if not any(stage in trigger.stages for trigger in services.mappings.triggers.start):
-        return "ignored", f"stage {stage!r} starts no onboarding"
-    deal_id = str(body["objectId"])
-    payload = {
-        "deal_id": deal_id,
-        "stage": stage,
-        "occurred_at_ms": body.get("occurredAt"),
-        "portal_id": body.get("portalId"),
-    }
-    if queue.enqueue(session, KICKOFF, deal_id, payload):
-        return "processed", "kickoff queued"
-    return "processed", "kickoff already queued or done for this deal"
-
-
-# A job handler does one job's work; it returns a note worth logging (or None) and raises
-# Transient/KickoffRetry to be retried later, Permanent/KickoffFailed to stop for a person.
-JobHandler = Callable[[Services, dict[str, Any], Callable[[], None]], str | None]
-
-
-def _kickoff(services: Services, payload: dict[str, Any], heartbeat: Callable[[], None]):
-    return run_kickoff(services, payload, heartbeat=heartbeat).skipped
-
+# A job handler does one job's work from its typed payload; it returns a note worth logging (or
+# None) and raises Transient to be retried later, Permanent to stop for a person.
+JobHandler = Callable[[Services, Any, Callable[[], None]], str | None]
 
 HANDLERS: dict[str, JobHandler] = {
-    KICKOFF: _kickoff,
-    endings.END: endings.run_end,
-    MILESTONE: announce_milestone,
+    KickoffJob.kind: lambda services, job, heartbeat: run_kickoff(services, job, heartbeat).skipped,
+    EndJob.kind: run_end,
+    HoldJob.kind: run_hold,
+    MilestoneJob.kind: announce_milestone,
 }
 
 
 def run_job(services: Services, queue: JobQueue, job: Job) -> str:
     """Run one claimed job and settle it; returns its new status."""
     try:
-        handler = HANDLERS.get(job.kind)
-        if handler is None:
+        handler, payload = HANDLERS.get(job.kind), PAYLOADS.get(job.kind)
+        if handler is None or payload is None:
             raise Permanent("worker", f"unknown job kind {job.kind!r}")
-        note = handler(services, job.payload, lambda: queue.extend(job))
-    except (KickoffRetry, Transient) as exc:
+        note = handler(services, payload.from_json(job.payload), lambda: queue.extend(job))
+    except Transient as exc:
         queue.retry_later(job, str(exc), _backoff(job.attempts))
         return "retrying"
-    except (KickoffFailed, Permanent) as exc:
+    except Permanent as exc:
         queue.fail(job, str(exc))
         return "failed"
     except Exception as exc:  # a bug: keep the job, retry a few times, then stop and show it
@@ -151,7 +113,7 @@ class Worker:
         with ThreadPoolExecutor(self.threads, thread_name_prefix="job") as pool:
             while True:
                 if time.monotonic() - routed_at > 0.5:
-                    route_inbox(self.services, self.queue)
+                    route_inbox(self.services)
                     routed_at = time.monotonic()
                 slots.acquire()
                 job = self.queue.claim(self.name)

@@ -3,95 +3,38 @@ marks it churned.
 
 The end is recorded (status, when, why) for the KPIs and written once to HubSpot; nothing made
 in Notion or Slack is deleted, and a won event arriving later does not restart anything (the
-kickoff sees the end). Each webhook that may end an onboarding becomes an ``end`` job, which
-checks HubSpot's current state before acting, since webhooks arrive late and out of order.
+kickoff sees the end). Each webhook that may end an onboarding becomes an ``end`` job
+(sync/intake/routing.py), which checks HubSpot's current state before acting, since webhooks
+arrive late and out of order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from connectors.errors import NotFound, Transient
-from sync.jobs.queue import JobQueue
-from sync.lifecycle import hold
+from sync.jobs.payloads import EndJob, KickoffJob, moment
+from sync.lifecycle.reasons import CHURNED, DELETED, STATUS
 from sync.onboarding.crm import write_fields
+from sync.onboarding.steps import hubspot_status
 from sync.services import Services
 from sync.store.ledger import Ledger
-from sync.store.models import Job, Onboarding
+from sync.store.models import Onboarding
 
-END = "end"  # the job kind
-LOST, DELETED, CHURNED = "lost", "deleted", "churned"
-STATUS = {LOST: "cancelled", DELETED: "cancelled", CHURNED: "churned"}
-ENDED = ("cancelled", "churned")
 DEAL_DELETED = "the deal was deleted in HubSpot"
 # A kickoff in these states may still create or write things; the end waits for it to settle.
 UNSETTLED = ("queued", "running")
 
 
-def route(
-    services: Services, queue: JobQueue, session: Session, body: dict[str, Any]
-) -> tuple[str, str] | None:
-    """Queue an end job for a lost, deleted or churned deal; None when the event is no end."""
-    kind = body.get("subscriptionType") or body.get("eventType") or ""
-    obj, _, change = kind.partition(".")
-    object_id = str(body.get("objectId") or "")
-    prop, value = body.get("propertyName"), body.get("propertyValue")
-    triggers = services.mappings.triggers
-    if kind == "deal.propertyChange" and prop == hold.status_property(services):
-        return hold.route(queue, END, session, body)  # on hold and back (sync/lifecycle/hold.py)
-    if kind == "deal.deletion":
-        reason, deals = DELETED, _started_deals(session, object_id)
-    elif kind == "deal.propertyChange" and prop == "dealstage":
-        if not any(value in t.stages for t in triggers.cancel):
-            return None
-        reason, deals = LOST, _started_deals(session, object_id)
-    elif change == "propertyChange" and triggers.churns(obj, prop or "", value):
-        reason = CHURNED
-        company = obj == "company"
-        deals = (_company_deals if company else _started_deals)(session, object_id)
-    else:
-        return None
-    if not deals:
-        return "ignored", f"{reason}: no onboarding for {obj} {object_id}"
-    payload = {
-        "reason": reason,
-        "occurred_at_ms": body.get("occurredAt"),
-        "object": obj,
-        "object_id": object_id,
-        "property": prop,
-    }
-    # The event's time is in the key: a deal moved back and lost again is a new end to check.
-    for deal_id in deals:
-        key = f"{deal_id}:{reason}:{body.get('occurredAt')}"
-        queue.enqueue(session, END, key, {**payload, "deal_id": deal_id})
-    return "processed", f"{reason}: end queued for deal {', '.join(deals)}"
-
-
-def _started_deals(session: Session, deal_id: str) -> list[str]:
-    """[deal_id] when an onboarding exists or its kickoff is queued, else []."""
-    onboarding = session.scalar(select(Onboarding.id).where(Onboarding.deal_id == deal_id))
-    kickoff = session.scalar(select(Job.id).where(Job.kind == "kickoff", Job.key == deal_id))
-    return [deal_id] if onboarding is not None or kickoff is not None else []
-
-
-def _company_deals(session: Session, company_id: str) -> list[str]:
-    query = select(Onboarding.deal_id).where(Onboarding.company_id == company_id)
-    return list(session.scalars(query.order_by(Onboarding.id)))
-
-
 def run_end(
-    services: Services, payload: dict[str, Any], heartbeat: Callable[[], None] = lambda: None
+    services: Services, job: EndJob, heartbeat: Callable[[], None] = lambda: None
 ) -> str | None:
     """Check the end still holds, record it, write the status to HubSpot once; returns a note."""
-    if payload["reason"] == hold.HOLD:
-        return hold.run_hold(services, payload)
-    deal_id = str(payload["deal_id"])
-    kickoff = services.queue.get("kickoff", deal_id)
+    deal_id = job.deal_id
+    kickoff = services.queue.get(KickoffJob.kind, deal_id)
     settling = kickoff is not None and kickoff.status in (*UNSETTLED, "retrying")
     onboarding = _onboarding(services, deal_id)
     if onboarding is None:
@@ -99,10 +42,10 @@ def run_end(
             raise Transient("worker", "the kickoff has not run yet; the end waits for it")
         return "no onboarding was started for this deal: nothing to end"
     if onboarding.ended_at is None:
-        status, why = _confirm(services, onboarding, payload)
+        status, why = _confirm(services, onboarding, job)
         if status is None:
             return why
-        onboarding = _mark_ended(services, onboarding.id, status, why, _moment(services, payload))
+        onboarding = _mark_ended(services, onboarding.id, status, why, _moment(services, job))
     if kickoff is not None and kickoff.status in UNSETTLED:
         # Marked first, so a kickoff starting from now on skips; one already running finishes
         # before the status goes out, so its own write cannot land after ours.
@@ -116,19 +59,16 @@ def _onboarding(services: Services, deal_id: str) -> Onboarding | None:
         return session.scalar(select(Onboarding).where(Onboarding.deal_id == deal_id))
 
 
-def _moment(services: Services, payload: dict[str, Any]) -> datetime:
+def _moment(services: Services, job: EndJob) -> datetime:
     """When the change happened in HubSpot (the job may run much later)."""
-    occurred = payload.get("occurred_at_ms")
-    return datetime.fromtimestamp(int(occurred) / 1000, UTC) if occurred else services.now()
+    return moment(job.occurred_at_ms, services.now())
 
 
-def _confirm(
-    services: Services, onboarding: Onboarding, payload: dict[str, Any]
-) -> tuple[str | None, str]:
+def _confirm(services: Services, onboarding: Onboarding, job: EndJob) -> tuple[str | None, str]:
     """(new status, why) when HubSpot still shows the end; (None, why not) otherwise."""
-    reason = payload["reason"]
+    reason = job.reason
     if reason == CHURNED:
-        return _confirm_churn(services, onboarding, payload)
+        return _confirm_churn(services, onboarding, job)
     if onboarding.status == "completed":
         return None, "the onboarding was completed before the deal was lost: left completed"
     try:
@@ -144,15 +84,15 @@ def _confirm(
 
 
 def _confirm_churn(
-    services: Services, onboarding: Onboarding, payload: dict[str, Any]
+    services: Services, onboarding: Onboarding, job: EndJob
 ) -> tuple[str | None, str]:
     """A churn counts when the property still says so and it came within the early window."""
-    obj, prop = payload["object"], payload["property"]
+    obj, prop = job.object, job.property or ""
     read = services.hubspot.read_company if obj == "company" else services.hubspot.read_deal
-    value = read(payload["object_id"], [prop]).properties.get(prop)
+    value = read(job.object_id, [prop]).properties.get(prop)
     if not services.mappings.triggers.churns(obj, prop, value):
         return None, f"{obj} {prop} is {value!r} by now: not churned"
-    days = (_moment(services, payload) - onboarding.won_at).days
+    days = (_moment(services, job) - onboarding.won_at).days
     window = services.mappings.triggers.early_churn_days
     if days > window:
         return None, (
@@ -182,7 +122,7 @@ def _announce(services: Services, onboarding: Onboarding, ledger: Ledger) -> Non
     """The ended status to HubSpot's deal and company, once (a deleted deal is skipped)."""
     deleted = onboarding.end_reason == DEAL_DELETED
     ledger.run(
-        f"hubspot.status:{onboarding.status}",
+        hubspot_status(onboarding.status),
         "hubspot",
         lambda _recovering: (
             write_fields(services, onboarding, {"status": onboarding.status}, deal=not deleted)

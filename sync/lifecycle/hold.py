@@ -1,53 +1,31 @@
 """On hold: an admin sets the deal's onboarding status to ``on_hold`` in HubSpot, and back.
 
 The app writes that same property (on track, at risk ...), so most of its change events are
-our own writes coming back: only an event that would change the hold is queued. The job
-reads the deal's current value before acting, since webhooks arrive late and out of order.
+our own writes coming back: only an event that would change the hold is queued
+(sync/intake/routing.py). The job reads the deal's current value before acting, since
+webhooks arrive late and out of order.
 An onboarding on hold gets no check-ins, reminders or escalations; the progress write-back
 leaves it alone until the admin picks another value, when it is recomputed and written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from connectors.errors import Transient
-from sync.jobs.queue import JobQueue
+from sync.jobs.payloads import HoldJob
+from sync.lifecycle.reasons import ON_HOLD, status_property
 from sync.progress.writeback import refresh
 from sync.services import Services
 from sync.store.models import Onboarding
 
-HOLD = "hold"  # the end job's reason for a hold change (it runs on the end job kind)
-ON_HOLD = "on_hold"
-# Statuses that get no more check-ins, reminders or escalations.
-PAUSED = ("on_hold", "cancelled", "churned", "completed")
 
-
-def status_property(services: Services) -> str:
-    """The deal property the admin edits: the onboarding status of fields.yaml."""
-    return services.mappings.fields.hubspot.deal.status
-
-
-def route(queue: JobQueue, kind: str, session: Session, body: dict[str, Any]) -> tuple[str, str]:
-    """Queue a hold check when the event may put the onboarding on hold or take it off."""
-    deal_id = str(body.get("objectId") or "")
-    status = session.scalar(select(Onboarding.status).where(Onboarding.deal_id == deal_id))
-    holding = body.get("propertyValue") == ON_HOLD
-    if status is None:
-        return "ignored", f"hold: no onboarding for deal {deal_id}"
-    if holding == (status == ON_HOLD):
-        return "processed", "hold: nothing changes (our own status write, or already so)"
-    key = f"{deal_id}:{HOLD}:{body.get('occurredAt')}"
-    queue.enqueue(session, kind, key, {"reason": HOLD, "deal_id": deal_id})
-    return "processed", f"hold: check queued for deal {deal_id}"
-
-
-def run_hold(services: Services, payload: dict[str, Any]) -> str:
+def run_hold(services: Services, job: HoldJob, heartbeat: Callable[[], None] = lambda: None) -> str:
     """Put the onboarding on hold, or back to active, as the deal says now."""
-    deal_id = str(payload["deal_id"])
+    deal_id = job.deal_id
     prop = status_property(services)
     value = services.hubspot.read_deal(deal_id, [prop]).properties.get(prop)
     with services.store.session() as session:

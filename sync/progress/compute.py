@@ -17,10 +17,10 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from sync.lifecycle.reasons import ENDED
 from sync.onboarding.calendar import business_days_between
 
 DONE = "Done"
-ENDED = ("cancelled", "churned")
 
 
 @dataclass(frozen=True)

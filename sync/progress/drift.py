@@ -18,10 +18,20 @@ from sqlalchemy import select
 
 from connectors.errors import NotFound
 from connectors.notion import property_value
-from sync.kickoff.run import ensure_project, ensure_slack, step_name, template_context
+from sync.kickoff.slack_channel import ensure_slack
 from sync.onboarding import notion_schema
 from sync.onboarding.crm import write_fields
-from sync.onboarding.templates import render
+from sync.onboarding.notion_pages import ensure_project
+from sync.onboarding.run import OnboardingRun, load_onboarding
+from sync.onboarding.steps import (
+    NOTION_CHANNEL_LINK,
+    NOTION_PROJECT,
+    NOTION_RELINK,
+    SLACK_CHANNEL,
+    generation,
+    hubspot_links,
+)
+from sync.onboarding.templating import extra_properties
 from sync.services import Services
 from sync.store.cursors import read_cursor, save_cursor
 from sync.store.ledger import Ledger
@@ -30,7 +40,7 @@ from sync.store.models import Onboarding
 log = logging.getLogger(__name__)
 
 PROJECT, CHANNEL = "project", "channel"
-STEPS = {PROJECT: "notion.project", CHANNEL: "slack.channel"}
+STEPS = {PROJECT: NOTION_PROJECT, CHANNEL: SLACK_CHANNEL}
 CURSOR = "drift"
 BATCH = 100  # onboardings per tick: at most 100 Notion reads, about 33 s of its 3 requests/s
 
@@ -70,26 +80,28 @@ def drift_tick(services: Services) -> list[DriftFinding]:
 
 def repair(services: Services, deal_id: str) -> list[str]:
     """Re-create what is gone without duplicating what exists; returns what was repaired."""
-    onboarding = _loaded(services, deal_id)
+    onboarding = load_onboarding(services, deal_id)
+    if onboarding is None:
+        raise LookupError(f"deal {deal_id}: no onboarding")
     gone = {finding.kind for finding in check_drift(services, [onboarding])}
-    ledger = Ledger(services.store, onboarding.id)
+    run = OnboardingRun.of(services, onboarding)
     done: list[str] = []
     if PROJECT in gone:
-        generation = current_generation(services, onboarding.id, PROJECT)[0] + 1
-        project_id = ensure_project(services, onboarding, ledger, generation)
-        ledger.run(
-            step_name("notion.relink", generation),
+        number = current_generation(services, onboarding.id, PROJECT)[0] + 1
+        project_id = ensure_project(run, number)
+        run.ledger.run(
+            generation(NOTION_RELINK, number),
             "notion",
             lambda _recovering: _relink(services, onboarding, project_id) or project_id,
         )
-        done.append(f"Notion project re-created: {_links(onboarding)['project_url']}")
+        done.append(f"Notion project re-created: {run.facts.links.project_url}")
     if CHANNEL in gone:
-        generation = current_generation(services, onboarding.id, CHANNEL)[0] + 1
-        ensure_slack(services, onboarding, ledger, generation)
-        _refresh_channel_link(services, onboarding, ledger, generation)
-        done.append(f"Slack channel re-created: #{_links(onboarding)['channel_name']}")
+        number = current_generation(services, onboarding.id, CHANNEL)[0] + 1
+        ensure_slack(run, number)
+        _refresh_channel_link(run, number)
+        done.append(f"Slack channel re-created: #{run.facts.links.channel_name}")
     if done:
-        _write_links(services, onboarding, ledger)
+        _write_links(run)
         _record(services, onboarding.id, [])
     return done
 
@@ -155,19 +167,6 @@ def _same(row: Onboarding, found: list[DriftFinding]) -> bool:
     return {(f.kind, f.external_id) for f in found} == {(k, v["id"]) for k, v in known.items()}
 
 
-def _loaded(services: Services, deal_id: str) -> Onboarding:
-    with services.store.session() as session:
-        onboarding = session.scalar(select(Onboarding).where(Onboarding.deal_id == deal_id))
-        if onboarding is None:
-            raise LookupError(f"deal {deal_id}: no onboarding")
-        _ = list(onboarding.tasks)  # the templates need them after the session closes
-        return onboarding
-
-
-def _links(onboarding: Onboarding) -> dict[str, str]:
-    return onboarding.context.get("links", {})
-
-
 def _relink(services: Services, onboarding: Onboarding, project_id: str) -> None:
     """Point every live task page at the new project (setting a relation is safe to repeat)."""
     relation = {notion_schema.PROJECT: property_value("relation", [project_id])}
@@ -176,31 +175,29 @@ def _relink(services: Services, onboarding: Onboarding, project_id: str) -> None
             services.notion.update_page(task.notion_page_id, relation)
 
 
-def _refresh_channel_link(
-    services: Services, onboarding: Onboarding, ledger: Ledger, generation: int
-) -> None:
+def _refresh_channel_link(run: OnboardingRun, number: int) -> None:
     """The project page's properties that show the channel link now show the new channel."""
+    services = run.services
     extra = services.mappings.fields.notion.project
     specs = [spec for spec in extra if "onboarding.channel_url" in spec.value]
-    _, project_id = current_generation(services, onboarding.id, PROJECT)
+    _, project_id = current_generation(services, run.onboarding.id, PROJECT)
     if not specs or not project_id:
         return
-    context = template_context(services, onboarding)
-    props = {s.property: property_value(s.type, render(s.value, context)) for s in specs}
-    ledger.run(
-        step_name("notion.channel_link", generation),
+    props = extra_properties(specs, run.context)
+    run.ledger.run(
+        generation(NOTION_CHANNEL_LINK, number),
         "notion",
         lambda _recovering: services.notion.update_page(project_id, props)["id"],
     )
 
 
-def _write_links(services: Services, onboarding: Onboarding, ledger: Ledger) -> None:
+def _write_links(run: OnboardingRun) -> None:
     """The deal's and company's links to the project and channel, once per new pair of links."""
-    links = _links(onboarding)
-    values = {k: links.get(k, "") for k in ("project_url", "channel_url")}
+    links = run.facts.links
+    values = {"project_url": links.project_url, "channel_url": links.channel_url}
     digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]
-    ledger.run(
-        f"hubspot.links:{digest}",
+    run.ledger.run(
+        hubspot_links(digest),
         "hubspot",
-        lambda _recovering: write_fields(services, onboarding, values) or digest,
+        lambda _recovering: write_fields(run.services, run.onboarding, values) or digest,
     )

@@ -8,15 +8,13 @@ sees the milestone twice or the process dies between the write and the event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-from sqlalchemy import select
 
 from connectors.errors import Permanent
-from sync.kickoff.run import template_context
+from sync.jobs.payloads import MilestoneJob
+from sync.lifecycle.reasons import ENDED
+from sync.onboarding.run import OnboardingRun, load_onboarding
+from sync.onboarding.steps import SLACK_CHANNEL, milestone_customerio, milestone_slack
 from sync.services import Services
-from sync.store.ledger import Ledger
-from sync.store.models import Onboarding
 
 # The Customer.io event per milestone: campaigns use them to stop or start messages (the day-1
 # setup reminder stops on setup_form_completed).
@@ -29,36 +27,33 @@ EVENTS = {
 
 
 def announce_milestone(
-    services: Services, payload: dict[str, Any], heartbeat: Callable[[], None]
+    services: Services, job: MilestoneJob, heartbeat: Callable[[], None] = lambda: None
 ) -> str | None:
     """Tell Customer.io (per contact) and the customer's channel that a milestone was reached."""
-    name, deal_id = payload["milestone"], payload["deal_id"]
-    with services.store.session() as session:
-        onboarding = session.scalar(select(Onboarding).where(Onboarding.deal_id == deal_id))
-        if onboarding is None:
-            raise Permanent("worker", f"no onboarding for deal {deal_id}")
-        _ = list(onboarding.tasks)
-    if onboarding.status in ("cancelled", "churned"):
+    name, deal_id = job.milestone, job.deal_id
+    onboarding = load_onboarding(services, deal_id)
+    if onboarding is None:
+        raise Permanent("worker", f"no onboarding for deal {deal_id}")
+    if onboarding.status in ENDED:
         return f"{name}: onboarding {onboarding.status}, not announced"
-    ledger = Ledger(services.store, onboarding.id, on_step=heartbeat)
-    data = {"milestone": name, "reached_on": payload["on"], "deal_id": deal_id}
-    for contact in onboarding.context.get("contacts", []):
-        if not contact.get("email"):
-            continue
+    run = OnboardingRun.of(services, onboarding, heartbeat)
+    ledger = run.ledger
+    data = {"milestone": name, "reached_on": job.on, "deal_id": deal_id}
+    for contact in run.facts.emailed_contacts:
         ledger.run(
-            f"milestone.{name}.customerio:{contact['id']}",
+            milestone_customerio(name, contact["id"]),
             "customerio",
             lambda _r, pid=contact["id"]: services.customerio.track(
                 pid, EVENTS[name], data, f"{deal_id}:{name}"
             ),
         )
-    _, channel = ledger.current("slack.channel")  # a repaired channel is the current one
+    _, channel = ledger.current(SLACK_CHANNEL)  # a repaired channel is the current one
     if channel:
         text = services.mappings.messages.render(
-            f"milestone_{name}", onboarding.locale, template_context(services, onboarding)
+            f"milestone_{name}", onboarding.locale, run.context
         )
         ledger.run(
-            f"milestone.{name}.slack",
+            milestone_slack(name),
             "slack",
             lambda recovering: services.slack.post_once(
                 channel, text, f"milestone:{deal_id}:{name}", recovering

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from connectors.notion import plain_value
 from sync.onboarding import notion_schema as schema
+from sync.onboarding.steps import NOTION_PROJECT
 from sync.services import Services
 from sync.store.cursors import read_cursor, save_cursor
 from sync.store.ledger import generations_of
@@ -131,7 +132,7 @@ def _onboardings_by_project(
         return {}
     rows = session.execute(
         select(LedgerStep.external_id, LedgerStep.onboarding_id).where(
-            generations_of("notion.project"), LedgerStep.external_id.in_(related)
+            generations_of(NOTION_PROJECT), LedgerStep.external_id.in_(related)
         )
     )
     return {external_id: onboarding_id for external_id, onboarding_id in rows}

@@ -14,15 +14,16 @@ from datetime import date
 
 from sqlalchemy import select
 
+from sync.jobs.payloads import MilestoneJob
+from sync.lifecycle.reasons import ENDED, ON_HOLD
 from sync.onboarding.crm import FieldWrite, write_many
-from sync.progress.compute import ENDED, Progress, TaskState, compute
+from sync.progress.compute import Progress, TaskState, compute
 from sync.services import Services
 from sync.signals import health
 from sync.store.models import Onboarding
 
-MILESTONE = "milestone"
 # Ended ones keep their last state, kickoffs write their own, on-hold ones keep the admin's.
-NOT_TRACKED = (*ENDED, "starting", "on_hold")
+NOT_TRACKED = (*ENDED, "starting", ON_HOLD)
 
 
 @dataclass
@@ -56,8 +57,8 @@ def refresh(
                     FieldWrite(onboarding.id, onboarding.deal_id, onboarding.company_id, changes)
                 )
             for name, day in progress.milestones().items():
-                payload = {"deal_id": onboarding.deal_id, "milestone": name, "on": day.isoformat()}
-                services.queue.enqueue(session, MILESTONE, f"{onboarding.deal_id}:{name}", payload)
+                job = MilestoneJob(onboarding.deal_id, milestone=name, on=day.isoformat())
+                services.queue.enqueue(session, job)
     result.changed = len(pending)
     result.hubspot_calls = write_many(services, pending)
     return result

@@ -26,15 +26,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, or_, select, update
 
 from connectors.errors import ConnectorError, Permanent
-from sync.kickoff.run import hubspot_deal_url
-from sync.lifecycle.hold import PAUSED
+from sync.lifecycle.reasons import PAUSED
 from sync.mappings import WEEKDAYS, ReminderRules
+from sync.onboarding.steps import SLACK_CHANNEL
+from sync.onboarding.templating import hubspot_deal_url
 from sync.progress.compute import DONE
 from sync.services import Services
-from sync.store.ledger import _generation, generations_of
+from sync.store.ledger import current_ids
 from sync.store.models import (
     DirectChannel,
-    LedgerStep,
     Onboarding,
     OnboardingTask,
     Reminder,
@@ -409,16 +409,7 @@ def _forget_channel(services: Services, email: str) -> None:
 
 def _customer_channels(services: Services, onboarding_ids: set[int]) -> dict[int, str]:
     """Each onboarding's current channel (the newest repair generation), in one query."""
-    if not onboarding_ids:
-        return {}
-    query = select(LedgerStep.onboarding_id, LedgerStep.name, LedgerStep.external_id).where(
-        LedgerStep.onboarding_id.in_(onboarding_ids),
-        LedgerStep.status == "done",
-        generations_of("slack.channel"),
-    )
-    with services.store.session() as session:
-        steps = sorted(session.execute(query).all(), key=lambda step: _generation(step.name))
-    return {onboarding: channel for onboarding, _, channel in steps if channel}
+    return current_ids(services.store, onboarding_ids, SLACK_CHANNEL)
 
 
 def _post_to_channel(
@@ -469,9 +460,7 @@ def _describe(services: Services, line: Line) -> str:
         text += f" · {line.late} business day{'s' if line.late != 1 else ''} late"
     if line.section in ("escalation", "channel"):
         text += f" · owner {task.owner}"
-    deal = hubspot_deal_url(
-        services, Onboarding(deal_id=task.deal_id, context={"portal_id": task.portal_id})
-    )
+    deal = hubspot_deal_url(services, task.deal_id, task.portal_id)
     return f"{text} · <{deal}|HubSpot deal>"
 
 

@@ -25,9 +25,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from connectors.errors import ConnectorError
-from sync.kickoff.run import task_page, template_context
 from sync.onboarding import notion_schema as schema
 from sync.onboarding.calendar import add_business_days
+from sync.onboarding.context import OnboardingContext
+from sync.onboarding.notion_pages import task_page
+from sync.onboarding.run import OnboardingRun
+from sync.onboarding.steps import NOTION_PROJECT, SLACK_CHANNEL, check_in
+from sync.onboarding.steps import bounce as bounce_step
 from sync.onboarding.templates import render
 from sync.progress.writeback import refresh
 from sync.services import Services
@@ -174,9 +178,9 @@ def _refs(onboardings: Iterable[Onboarding]) -> dict[tuple[str, str], int]:
         refs[("deal", o.deal_id)] = o.id
         if o.company_id:
             refs[("company", o.company_id)] = o.id
-        domain = ((o.context.get("records") or {}).get("company") or {}).get("domain")
+        domain = OnboardingContext.of(o).company_domain
         if domain:
-            refs[("domain", str(domain).lower())] = o.id
+            refs[("domain", domain)] = o.id
     return refs
 
 
@@ -245,7 +249,7 @@ def _people(onboardings: Iterable[Onboarding]) -> dict[str, list[int]]:
     """Customer.io person (our contact id, or an email) -> onboardings of that contact."""
     people: dict[str, list[int]] = defaultdict(list)
     for o in onboardings:
-        for contact in o.context.get("contacts", []):
+        for contact in OnboardingContext.of(o).contacts:
             for ref in {str(contact.get("id") or ""), str(contact.get("email") or "").lower()}:
                 if ref:
                     people[ref].append(o.id)
@@ -265,14 +269,14 @@ def _check_in(services: Services, onboarding: Onboarding, facts: Facts, today: d
     """One check-in task and Slack note per week of the onboarding; 1 when the task is new."""
     low = services.mappings.signals.low_activity
     week = (today - onboarding.won_at.astimezone(services.settings.tz).date()).days // low.days
-    name = f"signals.check_in:w{week}"
+    name = check_in(week)
     ledger = Ledger(services.store, onboarding.id)
     if ledger.external_id(f"{name}.slack") is not None:
         return 0  # both done (a step closed after the task page, so the page is there too)
     made = ledger.external_id(name) is None
+    run = OnboardingRun.of(services, onboarding)
     signal = {"logins": facts.logins, "threshold": low.below, "days": low.days}
-    context = {**template_context(services, onboarding), "signal": signal}
-    csm = (onboarding.context.get("roles") or {}).get("csm") or {}
+    context = {**run.context, "signal": signal}
     task = OnboardingTask(
         onboarding_id=onboarding.id,
         key=f"signal:check_in:w{week}",
@@ -280,20 +284,18 @@ def _check_in(services: Services, onboarding: Onboarding, facts: Facts, today: d
         title=render(low.task_title, context),
         phase="",
         owner_role="csm",
-        owner_email=csm.get("email"),
+        owner_email=run.facts.email_of("csm"),
         due_date=add_business_days(today, low.task_due_in_business_days),
         required=False,
         flags=["check_in"],
         status=schema.TASK_STATUSES[0],
     )
-    _, project = ledger.current("notion.project")
-    page_id = ledger.run(
-        name, "notion", lambda r: task_page(services, onboarding, task, project, r)
-    )
+    _, project = run.ledger.current(NOTION_PROJECT)
+    page_id = run.ledger.run(name, "notion", lambda r: task_page(run, task, project, r))
     task.notion_page_id = page_id
     _mirror(services, task)
     text = render(low.notify, context)
-    _tell_csm(services, onboarding, ledger, f"{name}.slack", text, f"check_in:w{week}")
+    _tell_csm(run, f"{name}.slack", text, f"check_in:w{week}")
     return int(made)
 
 
@@ -309,27 +311,25 @@ def _mirror(services: Services, task: OnboardingTask) -> None:
             session.add(task)
 
 
-def _tell_bounce(services: Services, onboarding: Onboarding, bounce: Bounce) -> int:
+def _tell_bounce(services: Services, onboarding: Onboarding, found: Bounce) -> int:
     """Tell the CSM about one bounce, once; 1 when told now."""
-    ledger = Ledger(services.store, onboarding.id)
-    name = f"signals.bounce:{bounce.key}"[:200]
-    if ledger.external_id(name) is not None:
+    name = bounce_step(found.key)
+    if Ledger(services.store, onboarding.id).external_id(name) is not None:
         return 0
-    signal = {"email": bounce.email, "reason": bounce.reason}
-    context = {**template_context(services, onboarding), "signal": signal}
-    text = render(services.mappings.signals.bounce.notify, context)
-    _tell_csm(services, onboarding, ledger, name, text, f"bounce:{bounce.key}")
+    run = OnboardingRun.of(services, onboarding)
+    signal = {"email": found.email, "reason": found.reason}
+    text = render(services.mappings.signals.bounce.notify, {**run.context, "signal": signal})
+    _tell_csm(run, name, text, f"bounce:{found.key}")
     return 1
 
 
-def _tell_csm(
-    services: Services, onboarding: Onboarding, ledger: Ledger, name: str, text: str, mark: str
-) -> None:
+def _tell_csm(run: OnboardingRun, name: str, text: str, mark: str) -> None:
     """A note to the CSM in the customer's channel, mentioning them, once per ledger step."""
-    _, channel = ledger.current("slack.channel")  # a repaired channel is the current one
+    services, onboarding = run.services, run.onboarding
+    _, channel = run.ledger.current(SLACK_CHANNEL)  # a repaired channel is the current one
     if not channel:
         return
-    email = ((onboarding.context.get("roles") or {}).get("csm") or {}).get("email")
+    email = run.facts.email_of("csm")
 
     def post(recovering: bool) -> str:
         user = services.slack.user_id(email) if email else None
@@ -337,7 +337,7 @@ def _tell_csm(
         marker = f"signal:{onboarding.deal_id}:{mark}"
         return services.slack.post_once(channel, body, marker, recovering)
 
-    ledger.run(name, "slack", post)
+    run.ledger.run(name, "slack", post)
 
 
 def _rescore(services: Services, onboarding: Onboarding, facts: Facts) -> bool:

@@ -6,7 +6,7 @@ process died, so its action is told it is *recovering* and must look before it c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -55,15 +55,8 @@ class Ledger:
     def current(self, name: str) -> tuple[int, str | None]:
         """(generation, id) of the newest done step of ``name`` or its repairs (``name#2``...);
         (0, None) when there is none."""
-        with self.store.session() as session:
-            steps = session.execute(
-                select(LedgerStep.name, LedgerStep.external_id).where(
-                    LedgerStep.onboarding_id == self.onboarding_id,
-                    LedgerStep.status == "done",
-                    generations_of(name),
-                )
-            )
-            return max(((_generation(n), ext) for n, ext in steps), default=(0, None))
+        found = current_steps(self.store, [self.onboarding_id], [name])
+        return found.get(self.onboarding_id, {}).get(name, (0, None))
 
     def external_id(self, name: str) -> str | None:
         with self.store.session() as session:
@@ -86,6 +79,35 @@ class Ledger:
             step.status, step.error, step.finished_at = status, error, utcnow()
             if external_id is not None:
                 step.external_id = external_id
+
+
+def current_steps(
+    store: Store, onboarding_ids: Iterable[int], names: Iterable[str]
+) -> dict[int, dict[str, tuple[int, str | None]]]:
+    """For many onboardings at once: step name -> (generation, external id) of its newest done
+    generation. The one way to ask where an onboarding's project or channel is now."""
+    ids, names = list(onboarding_ids), list(names)
+    if not ids or not names:
+        return {}
+    query = select(LedgerStep.onboarding_id, LedgerStep.name, LedgerStep.external_id).where(
+        LedgerStep.onboarding_id.in_(ids),
+        LedgerStep.status == "done",
+        or_(*(generations_of(name) for name in names)),
+    )
+    found: dict[int, dict[str, tuple[int, str | None]]] = {}
+    with store.session() as session:
+        for onboarding_id, step, external_id in session.execute(query):
+            base, number = step.partition("#")[0], _generation(step)
+            known = found.setdefault(onboarding_id, {})
+            if number > known.get(base, (0, None))[0]:
+                known[base] = (number, external_id)
+    return found
+
+
+def current_ids(store: Store, onboarding_ids: Iterable[int], name: str) -> dict[int, str]:
+    """Onboarding id -> the external id of the newest done generation of step ``name``."""
+    found = current_steps(store, onboarding_ids, [name])
+    return {key: steps[name][1] for key, steps in found.items() if steps[name][1]}
 
 
 def generations_of(name: str) -> Any:

@@ -1,0 +1,64 @@
+"""The kickoff in Slack: the customer's channel, its people invited, the CSM's summary."""
+
+from __future__ import annotations
+
+from sync.onboarding.run import OnboardingRun
+from sync.onboarding.steps import SLACK_CHANNEL, SLACK_INVITE, SLACK_SUMMARY, generation
+from sync.onboarding.templates import render
+
+INVITED_ROLES = ("csm", "ae")
+
+
+def ensure_channel(run: OnboardingRun, number: int = 1) -> str:
+    """The channel and its invitations; a repair's generation takes a new name (``-2``), since
+    an archived channel keeps its name. Returns the channel id."""
+    services = run.services
+    slack, settings = services.slack, services.settings
+    suffix = f"-{number}" if number > 1 else ""
+
+    def create_channel(recovering: bool) -> str:
+        name = render(services.mappings.fields.slack.channel_name, run.context) + suffix
+        channel = slack.ensure_channel(name)
+        url = f"{settings.slack_workspace_url.rstrip('/')}/archives/{channel.id}"
+        run.remember(channel_id=channel.id, channel_name=channel.name, channel_url=url)
+        return channel.id
+
+    channel_id = run.ledger.run(generation(SLACK_CHANNEL, number), "slack", create_channel)
+    assert channel_id is not None
+    if not run.facts.links.channel_url:  # a step done by a version that kept no URL
+        url = f"{settings.slack_workspace_url.rstrip('/')}/archives/{channel_id}"
+        run.remember(channel_id=channel_id, channel_url=url)
+
+    def invite(recovering: bool) -> str:
+        emails = [email for role in INVITED_ROLES if (email := run.facts.email_of(role))]
+        user_ids = [uid for uid in (slack.user_id(e) for e in emails) if uid]
+        slack.invite(channel_id, user_ids)
+        return ",".join(user_ids)
+
+    run.ledger.run(generation(SLACK_INVITE, number), "slack", invite)
+    return channel_id
+
+
+def post_summary(run: OnboardingRun, number: int = 1) -> None:
+    """The CSM's summary in the channel, once, mentioning them."""
+    services, onboarding = run.services, run.onboarding
+    _, channel_id = run.ledger.current(SLACK_CHANNEL)
+    if channel_id is None or not run.facts.links.project_url:
+        return  # posted by the retry that has both (the summary links the plan)
+    invited = run.ledger.external_id(generation(SLACK_INVITE, number)) or ""
+
+    def summary(recovering: bool) -> str:
+        csm_id = invited.split(",")[0] if invited else ""
+        text = services.mappings.messages.render("csm_summary", "en", run.context)
+        if csm_id:
+            text = f"<@{csm_id}> {text}"
+        marker = f"summary:{onboarding.deal_id}"
+        return services.slack.post_once(channel_id, text, marker, recovering)
+
+    run.ledger.run(generation(SLACK_SUMMARY, number), "slack", summary)
+
+
+def ensure_slack(run: OnboardingRun, number: int = 1) -> None:
+    """Channel, invitations and summary in one go (a repair re-creating the channel)."""
+    ensure_channel(run, number)
+    post_summary(run, number)
