@@ -75,6 +75,7 @@ class HoldJob(JobPayload):
 
     kind: ClassVar[str] = "hold"
     occurred_at_ms: int | None = None
+    reason: str = "hold"  # kept in the row, so a downgrade can tell hold checks from ends
 
     @property
     def key(self) -> str:
