@@ -19,7 +19,7 @@ from pathlib import Path
 from app import start_worker
 from demo import install_app
 from sandbox import Sandbox
-from sandbox.hubspot_webhooks import HubSpotWebhookSender
+from sandbox.hubspot.webhooks import HubSpotWebhookSender
 from sandbox.scenarios import WEBHOOK_SECRET, seed_customer, seed_team
 
 NOTION_RATE = 3.0

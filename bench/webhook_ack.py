@@ -21,7 +21,7 @@ from pathlib import Path
 
 import requests
 
-from sandbox.hubspot_webhooks import HubSpotWebhookSender
+from sandbox.hubspot.webhooks import HubSpotWebhookSender
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret"

@@ -11,7 +11,7 @@ import pytest
 
 from demo import install_app
 from sandbox import Sandbox
-from sandbox.hubspot_webhooks import HubSpotWebhookSender
+from sandbox.hubspot.webhooks import HubSpotWebhookSender
 from sandbox.scenarios import WEBHOOK_SECRET, app_settings, seed_team
 
 # Emulated limits and the app's own limiter are both scaled up by this factor in kickoff tests,

@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from sandbox import Sandbox
-from sandbox.hubspot_webhooks import HubSpotWebhookSender
+from sandbox.hubspot.webhooks import HubSpotWebhookSender
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hubspot"
 SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"

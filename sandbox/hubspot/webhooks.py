@@ -1,9 +1,4 @@
-"""HubSpot's side of a webhook subscription: builds, signs and POSTs event batches like HubSpot.
-
-The signatures are written from HubSpot's published algorithms (reference section 2) with
-hashlib/hmac, not with ``hubspot.utils.signature``, so that tests can hold the sender against
-the SDK's validator and against an independent implementation.
-"""
+"""HubSpot's side of a webhook subscription: builds, signs and POSTs event batches like HubSpot."""
 
 from __future__ import annotations
 
@@ -22,6 +17,8 @@ from typing import Any
 import requests
 
 from sandbox.core import Clock, iso_millis
+from sandbox.hubspot.account import APP_ID, HUB_ID
+from sandbox.hubspot.values import epoch_ms
 
 USER_AGENT = "HubSpot Connect 2.0 (http://dev.hubspot.com/)"
 MAX_EVENTS_PER_REQUEST = 100
@@ -29,7 +26,7 @@ TIMEOUT_SECONDS = 5.0  # HubSpot counts a batch as failed when the answer takes 
 MAX_ATTEMPTS = 10  # HubSpot retries a failed batch up to 10 times
 DEFAULT_SOURCE_USER = 7654321
 
-# The only escapes HubSpot's v3 rule decodes before signing (reference section 2, step 2).
+# The only escapes HubSpot's v3 rule decodes before signing (its request-validation docs).
 _URI_ESCAPES = {
     "%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$",
     "%27": "'", "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";",
@@ -43,10 +40,6 @@ def signing_uri(url: str) -> str:
     return url
 
 
-def _epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
 class HubSpotWebhookSender:
     """Delivers webhook events to one target URL, signed with one app's client secret."""
 
@@ -54,8 +47,8 @@ class HubSpotWebhookSender:
         self,
         target_url: str,
         client_secret: str,
-        app_id: int = 3456789,
-        portal_id: int = 12345678,
+        app_id: int = APP_ID,
+        portal_id: int = HUB_ID,
         clock: Clock | None = None,
         *,
         signature_version: str = "v1",
@@ -104,7 +97,7 @@ class HubSpotWebhookSender:
         if occurred_at is None:
             occurred_at = self.clock.now()
         if isinstance(occurred_at, datetime):
-            occurred_at = _epoch_ms(occurred_at)
+            occurred_at = epoch_ms(occurred_at)
         with self._lock:
             event_id = next(self._event_ids)
         event: dict[str, Any] = {
@@ -131,7 +124,12 @@ class HubSpotWebhookSender:
 
     # ----- signing ---------------------------------------------------------------------
     def sign(self, method: str, uri: str, body: bytes, timestamp_ms: int) -> dict[str, str]:
-        """Every header HubSpot puts on a delivery, signatures included."""
+        """Every header HubSpot puts on a delivery, signatures included.
+
+        Written from HubSpot's published algorithms with hashlib/hmac, not with
+        ``hubspot.utils.signature``, so that tests can hold the sender against the SDK's
+        validator and against an independent implementation.
+        """
         secret = self.client_secret.encode()
         uri = signing_uri(uri)
         if self.signature_version == "v1":
@@ -171,7 +169,7 @@ class HubSpotWebhookSender:
                 self._random.shuffle(batch)
         body = json.dumps(batch, separators=(",", ":")).encode()
         if timestamp_ms is None:
-            timestamp_ms = _epoch_ms(self.clock.now())
+            timestamp_ms = epoch_ms(self.clock.now())
         headers = self.sign("POST", self.target_url, body, timestamp_ms)
         record: dict[str, Any] = {
             "at": iso_millis(self.clock.now()),
