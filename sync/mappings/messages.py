@@ -1,0 +1,31 @@
+"""messages.yaml: the texts the engine sends, per message name and language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sync.mappings.base import Strict
+from sync.onboarding.templates import render
+
+DEFAULT_LOCALE = "en"
+REQUIRED_MESSAGES = (
+    "csm_summary",
+    "channel_welcome",
+    "milestone_setup_form",
+    "milestone_first_value",
+    "milestone_go_live",
+    "milestone_completed",
+)
+
+
+class Messages(Strict):
+    """messages.yaml: message name to locale to template."""
+
+    messages: dict[str, dict[str, str]]
+
+    def render(self, name: str, locale: str | None, context: Mapping[str, Any]) -> str:
+        """The message in the customer's language (`ro-RO` means `ro`), else in English."""
+        texts = self.messages[name]
+        language = (locale or "").replace("_", "-").split("-")[0].lower()
+        return render(texts.get(language) or texts[DEFAULT_LOCALE], context)
