@@ -6,7 +6,7 @@ what is wrong, and all problems are collected in one MappingError instead of sto
 One schema module per file (triggers, segments, roles, playbooks, fields, messages, signals,
 reminders); `source` keeps line numbers, `explain` words schema errors, `references` and `checks`
 test names across files, and `loader` ties them together. Segment rules are evaluated in
-sync.segmenting.
+sync.kickoff.segmenting.
 """
 
 from sync.mappings.base import MappingError
