@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from connectors.customerio import CustomerIOConnector
 from connectors.errors import Permanent
@@ -14,6 +15,7 @@ from connectors.slack import SlackConnector
 from settings import Settings
 from sync.jobs.queue import JobQueue
 from sync.mappings import Mappings
+from sync.onboarding.calendar import WorkingCalendar
 from sync.store.db import Store
 from sync.store.models import utcnow
 
@@ -73,6 +75,17 @@ class Services:
                 self.settings.customerio_track_api_base,
                 rate_per_second=self.settings.customerio_rate_per_second * self.settings.rate_scale,
             ),
+        )
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        """The one working calendar (reminders.yaml's working days and holidays), built once."""
+        rules = self.mappings.reminders
+        return WorkingCalendar.from_rules(
+            rules.working_days,
+            rules.holidays.country,
+            rules.holidays.subdivision,
+            rules.holidays.dates,
         )
 
     def _connector(self, name: str, make: Callable[[], object]):  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ from typing import Any
 
 from connectors.errors import NotFound
 from sync.jobs.payloads import KickoffJob, moment
-from sync.onboarding.calendar import due_date
 from sync.onboarding.context import OnboardingContext, Person
 from sync.onboarding.run import load_onboarding
 from sync.services import Services
@@ -90,7 +89,7 @@ def _freeze(
                     phase=task.phase,
                     owner_role=task.owner,
                     owner_email=facts.email_of(task.owner),
-                    due_date=due_date(won_at, task.due_in, tz),
+                    due_date=services.calendar.due_date(won_at, task.due_in, tz),
                     required=task.required,
                     flags=list(task.flags),
                 )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import time
+from datetime import date, time
 from functools import cached_property
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 from pydantic import Field, field_validator, model_validator
 
 from sync.mappings.base import EMAIL_PATTERN, Strict
@@ -91,12 +92,34 @@ class Escalation(Strict):
         return [level.after + shift for level in self.levels]
 
 
+class Holidays(Strict):
+    """Days off: a country's public holidays (the holidays package) and/or listed dates."""
+
+    country: str | None = None  # ISO 3166 code, e.g. RO, GB, IL
+    subdivision: str | None = None  # a state or region where holidays differ, e.g. GB: SCT
+    dates: list[date] = []
+
+    @model_validator(mode="after")
+    def _known_country(self) -> Holidays:
+        supported = holidays.list_supported_countries()
+        if self.country is not None and self.country not in supported:
+            raise ValueError(f"unknown holiday country {self.country!r} (an ISO code, e.g. RO)")
+        if self.subdivision is not None:
+            if self.country is None:
+                raise ValueError("a subdivision needs a country")
+            if self.subdivision not in supported[self.country]:
+                known = ", ".join(supported[self.country]) or "none"
+                raise ValueError(f"unknown subdivision {self.subdivision!r} (known: {known})")
+        return self
+
+
 class ReminderRules(Strict):
     """reminders.yaml: when owners hear of their tasks, and who hears when they are late."""
 
     send_at: str = "09:00"
     quiet_from: str = "18:00"
     working_days: list[Weekday] = Field(default=list(WEEKDAYS[:5]), min_length=1)
+    holidays: Holidays = Holidays()
     default_timezone: str | None = None  # None: the TIMEZONE setting
     overdue: Literal["daily", "once"] = "daily"
     people: dict[str, Person] = {}

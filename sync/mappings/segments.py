@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from sync.mappings.base import FIELD_PATTERN, Strict
 from sync.kickoff.segmenting import is_number
+from sync.mappings.base import FIELD_PATTERN, Strict
 
 Op = Literal["gt", "gte", "lt", "lte", "eq", "ne", "in", "exists", "contains"]
 NUMERIC_OPS = frozenset({"gt", "gte", "lt", "lte"})

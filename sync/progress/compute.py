@@ -18,9 +18,10 @@ from datetime import date
 from typing import Any
 
 from sync.lifecycle.reasons import ENDED
-from sync.onboarding.calendar import business_days_between
+from sync.onboarding.calendar import WorkingCalendar
 
 DONE = "Done"
+MONDAY_TO_FRIDAY = WorkingCalendar()
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,11 @@ class Progress:
 
 
 def compute(
-    tasks: Sequence[TaskState], today: date, escalate_after: int = 2, ended: str | None = None
+    tasks: Sequence[TaskState],
+    today: date,
+    escalate_after: int = 2,
+    ended: str | None = None,
+    calendar: WorkingCalendar = MONDAY_TO_FRIDAY,
 ) -> Progress:
     """Progress of live tasks as of ``today`` (archived ones are left out by the caller)."""
     required = [t for t in tasks if t.required]
@@ -80,7 +85,8 @@ def compute(
     open_required = [t for t in open_tasks if t.required]
     late = [t for t in open_tasks if t.due < today]
     worst = max(
-        (business_days_between(t.due, today) for t in open_required if t.due < today), default=0
+        (calendar.business_days_between(t.due, today) for t in open_required if t.due < today),
+        default=0,
     )
     completed_on = max((t.done_on for t in done if t.done_on), default=None)
     complete = bool(required) and len(done) == len(required)

@@ -92,7 +92,9 @@ def _recompute(services: Services, onboarding: Onboarding, today: date) -> Progr
         for t in onboarding.tasks
         if not t.archived
     ]
-    progress = compute(tasks, today, services.settings.escalate_after_business_days)
+    progress = compute(
+        tasks, today, services.settings.escalate_after_business_days, calendar=services.calendar
+    )
     onboarding.progress = progress.as_json()
     onboarding.first_value_on = progress.first_value_on
     onboarding.go_live_on = progress.go_live_on

@@ -27,7 +27,8 @@ from sqlalchemy import insert, or_, select, update
 
 from connectors.errors import ConnectorError, Permanent
 from sync.lifecycle.reasons import PAUSED
-from sync.mappings import WEEKDAYS, ReminderRules
+from sync.mappings import ReminderRules
+from sync.onboarding.calendar import WorkingCalendar
 from sync.onboarding.steps import SLACK_CHANNEL
 from sync.onboarding.templating import hubspot_deal_url
 from sync.progress.compute import DONE
@@ -111,12 +112,12 @@ class Pass:
     undeliverable: int = 0
 
 
-class Calendar:
-    """The rules' working days and hours, seen from each person's own time zone."""
+class WorkingHours:
+    """The rules' working hours, seen from each person's own time zone, on the one calendar."""
 
-    def __init__(self, rules: ReminderRules, default_tz: ZoneInfo) -> None:
+    def __init__(self, rules: ReminderRules, default_tz: ZoneInfo, days: WorkingCalendar) -> None:
         self.rules = rules
-        self.days = frozenset(WEEKDAYS.index(day) for day in rules.working_days)
+        self.days = days
         self.start = time.fromisoformat(rules.send_at)
         self.end = time.fromisoformat(rules.quiet_from)
         self.default = ZoneInfo(rules.default_timezone) if rules.default_timezone else default_tz
@@ -135,29 +136,22 @@ class Calendar:
         return self.working(local.date()) and self.start <= local.time() < self.end
 
     def working(self, day: date) -> bool:
-        return day.weekday() in self.days
+        return self.days.is_working(day)
 
     def next_working_day(self, day: date) -> date:
         """The first working day after ``day``."""
-        day += ONE_DAY
-        while not self.working(day):
-            day += ONE_DAY
-        return day
+        return self.days.next_working_day(day + ONE_DAY)
 
     def late(self, due: date, today: date) -> int:
-        """Working days after ``due`` up to and including ``today`` (whole weeks at once)."""
-        if today <= due:
-            return 0
-        weeks, rest = divmod((today - due).days, 7)
-        tail = sum(1 for n in range(1, rest + 1) if self.working(due + timedelta(days=n)))
-        return weeks * len(self.days) + tail
+        """Working days after ``due`` up to and including ``today``."""
+        return self.days.business_days_between(due, today)
 
 
 def reminder_tick(services: Services, now: datetime | None = None) -> Pass:
     """One pass over every live onboarding: each person with something to hear gets one digest."""
     now = now or services.now()
     rules = services.mappings.reminders
-    calendar = Calendar(rules, services.settings.tz)
+    calendar = WorkingHours(rules, services.settings.tz, services.calendar)
     tasks = _open_tasks(services, now)
     recorded = _recorded(services, now)
     lines = [
@@ -251,7 +245,7 @@ def _recorded(services: Services, now: datetime) -> dict[Key, tuple[int, str]]:
 
 
 def _lines(
-    task: OpenTask, rules: ReminderRules, calendar: Calendar, now: datetime
+    task: OpenTask, rules: ReminderRules, calendar: WorkingHours, now: datetime
 ) -> Iterator[Line]:
     """What the task's owner, its escalation people and its channel should hear of it today."""
     today = calendar.local(task.owner, now).date()

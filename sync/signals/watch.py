@@ -26,7 +26,6 @@ from sqlalchemy.orm import selectinload
 
 from connectors.errors import ConnectorError
 from sync.onboarding import notion_schema as schema
-from sync.onboarding.calendar import add_business_days
 from sync.onboarding.context import OnboardingContext
 from sync.onboarding.notion_pages import task_page
 from sync.onboarding.run import OnboardingRun
@@ -285,7 +284,7 @@ def _check_in(services: Services, onboarding: Onboarding, facts: Facts, today: d
         phase="",
         owner_role="csm",
         owner_email=run.facts.email_of("csm"),
-        due_date=add_business_days(today, low.task_due_in_business_days),
+        due_date=services.calendar.add_business_days(today, low.task_due_in_business_days),
         required=False,
         flags=["check_in"],
         status=schema.TASK_STATUSES[0],

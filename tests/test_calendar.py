@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from sync.onboarding.calendar import DueOffset, add_business_days, due_date
+from sync.onboarding.calendar import DueOffset, WorkingCalendar
+
+MONDAY_TO_FRIDAY = WorkingCalendar()
+due_date = MONDAY_TO_FRIDAY.due_date
 
 UTC_ZONE = ZoneInfo("UTC")
 FRIDAY_NOON = datetime(2025, 3, 7, 12, 0, tzinfo=UTC)
@@ -47,12 +50,14 @@ def test_calendar_days_ignore_weekends():
 
 def test_holidays_are_skipped():
     monday, tuesday = date(2025, 3, 10), date(2025, 3, 11)
-    due = due_date(FRIDAY_NOON, business(1), UTC_ZONE, holidays=[monday, tuesday])
+    calendar = WorkingCalendar(days_off={monday, tuesday})
+    due = calendar.due_date(FRIDAY_NOON, business(1), UTC_ZONE)
     assert due == date(2025, 3, 12)
 
 
 def test_a_win_on_a_holiday_starts_counting_after_it():
-    assert add_business_days(date(2025, 12, 25), 0, {date(2025, 12, 25)}) == date(2025, 12, 26)
+    calendar = WorkingCalendar(days_off={date(2025, 12, 25)})
+    assert calendar.add_business_days(date(2025, 12, 25), 0) == date(2025, 12, 26)
 
 
 def test_ten_business_days_span_two_weekends():
