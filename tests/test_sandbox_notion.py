@@ -20,7 +20,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from sandbox import Sandbox
-from sandbox.notion_webhooks import NotionWebhookSender
+from sandbox.notion.webhooks import NotionWebhookSender
 
 TOKEN = "secret_sandbox"
 FIXTURES = Path(__file__).parent / "fixtures" / "notion"
