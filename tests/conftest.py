@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from demo import install_app
 from sandbox import Sandbox
 from sandbox.hubspot.webhooks import HubSpotWebhookSender
 from sandbox.scenarios import WEBHOOK_SECRET, app_settings, seed_team
+from sync.store.db import Store
 
 # Emulated limits and the app's own limiter are both scaled up by this factor in kickoff tests,
 # so the ratio between them (what the tests check) stays the vendors' while runs stay short.
@@ -85,3 +90,29 @@ def make_world(box: Sandbox, tmp_path, **overrides: Any) -> World:
 def world(tmp_path) -> World:
     with Sandbox(rate_scale=FAST) as box:
         yield make_world(box, tmp_path, rate_scale=FAST)
+
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path):
+    """A migrated, empty store on each backend: SQLite, and PostgreSQL when CI provides one."""
+    if request.param == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+        store.upgrade()
+        yield store
+        store.dispose()
+        return
+    admin_url = os.environ["TEST_POSTGRES_URL"]
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    store = Store(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+    store.upgrade()
+    yield store
+    store.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}"'))
+    admin.dispose()
