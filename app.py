@@ -10,6 +10,7 @@ from flask import Flask, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from settings import Settings
+from sync.install import install
 from sync.jobs.queue import JobQueue
 from sync.jobs.worker import Worker
 from sync.mappings import load_mappings
@@ -55,6 +56,16 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
     register(app)
     return app
+
+
+def create_installed_app(config: dict[str, Any], notion_parent_page_id: str) -> Flask:
+    """The app after `flask setup` (the demo and tests use it): HubSpot properties and Notion
+    databases made first, so their ids are in the settings from the start; settings never
+    change while the app runs."""
+    installer = create_app(config)
+    ids = install(installer.extensions["services"], notion_parent_page_id)
+    installer.extensions["store"].dispose()
+    return create_app({**config, **ids})
 
 
 def start_worker(app: Flask) -> Worker:

@@ -10,29 +10,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from flask import Flask
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from app import create_app, start_worker
+from app import create_installed_app, start_worker
 from sandbox import Sandbox
 from sandbox.scenarios import WEBHOOK_SECRET, app_settings, seed_customer, seed_team
 from settings import ROOT
-from sync.install import install_hubspot, install_notion, load_manifest
+from sync.install import load_manifest
 from sync.store.models import LedgerStep, Onboarding
-
-
-def install_app(box: Sandbox, team: dict[str, str], **config: Any) -> Flask:
-    """The real app pointed at this sandbox, installed as `flask setup` would install it."""
-    app = create_app({**app_settings(box), **config})
-    services = app.extensions["services"]
-    list(install_hubspot(services, load_manifest()))
-    projects, tasks = install_notion(services, team["notion_parent"])
-    services.settings.notion_projects_database_id = projects
-    services.settings.notion_tasks_database_id = tasks
-    return app
 
 
 def run_demo(
@@ -49,7 +36,8 @@ def run_demo(
     say(f"Sandbox (HubSpot, Notion, Slack, Customer.io emulators): {box.base_url}/")
     team = seed_team(box)
     say("\n1. Installing the app: HubSpot properties and Notion databases (`flask setup`)")
-    app = install_app(box, team, database_url=f"sqlite:///{database}")
+    config = {**app_settings(box), "database_url": f"sqlite:///{database}"}
+    app = create_installed_app(config, team["notion_parent"])
     services = app.extensions["services"]
     properties = sum(len(specs) for specs in load_manifest()["properties"].values())
     say(f"   {properties} HubSpot properties (deals and companies) in the 'onboarding' group")

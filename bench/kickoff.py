@@ -16,11 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from app import start_worker
-from demo import install_app
+from app import create_installed_app, start_worker
 from sandbox import Sandbox
 from sandbox.hubspot.webhooks import HubSpotWebhookSender
-from sandbox.scenarios import WEBHOOK_SECRET, seed_customer, seed_team
+from sandbox.scenarios import WEBHOOK_SECRET, app_settings, seed_customer, seed_team
 
 NOTION_RATE = 3.0
 RETRY_AFTER = 1
@@ -29,10 +28,14 @@ RETRY_AFTER = 1
 def measure(deals: int, scale: float, faults: bool, folder: Path, concurrency: int) -> dict:
     with Sandbox(rate_scale=scale) as box:
         team = seed_team(box)
-        app = install_app(
-            box, team, database_url=f"sqlite:///{folder / f'k{deals}.db'}", rate_scale=scale,
-            worker_interval_seconds=0.2, max_concurrent_jobs=concurrency,
-        )  # fmt: skip
+        config = {
+            **app_settings(box),
+            "database_url": f"sqlite:///{folder / f'k{deals}.db'}",
+            "rate_scale": scale,
+            "worker_interval_seconds": 0.2,
+            "max_concurrent_jobs": concurrency,
+        }
+        app = create_installed_app(config, team["notion_parent"])
         services = app.extensions["services"]
         customers = [
             seed_customer(box, team, name=f"Customer {n}", employees=(150, 50, 10)[n % 3])

@@ -22,10 +22,10 @@ import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 
+from app import create_installed_app
 from bench.fleet import seed_fleet
-from demo import install_app
 from sandbox import Sandbox
-from sandbox.scenarios import seed_team
+from sandbox.scenarios import app_settings, seed_team
 from sync.onboarding import notion_schema as schema
 from sync.progress.poll import CURSOR
 from sync.progress.tracking import progress_tick
@@ -38,9 +38,9 @@ def measure(fleet_size: int, changes: list[int], scale: float, folder: Path) -> 
     results = []
     with Sandbox(rate_scale=scale) as box:
         team = seed_team(box)
-        app = install_app(
-            box, team, database_url=f"sqlite:///{folder / f'p{fleet_size}.db'}", rate_scale=scale
-        )
+        database = f"sqlite:///{folder / f'p{fleet_size}.db'}"
+        config = {**app_settings(box), "database_url": database, "rate_scale": scale}
+        app = create_installed_app(config, team["notion_parent"])
         services = app.extensions["services"]
         started = time.perf_counter()
         fleet = seed_fleet(box, services, fleet_size)

@@ -35,10 +35,10 @@ from pathlib import Path
 
 from sqlalchemy import event, update
 
+from app import create_installed_app
 from bench.fleet import seed_fleet
-from demo import install_app
 from sandbox import Sandbox
-from sandbox.scenarios import seed_team
+from sandbox.scenarios import app_settings, seed_team
 from sync.reminders.send import reminder_tick
 from sync.services import Services
 from sync.store.models import OnboardingTask
@@ -89,7 +89,9 @@ def counted_pass(box: Sandbox, services: Services, now: datetime) -> dict:
 def measure(onboardings: int, people: int, scale: float, folder: Path) -> list[dict]:
     with Sandbox(rate_scale=scale) as box:
         team = seed_team(box)
-        app = install_app(box, team, database_url=f"sqlite:///{folder / 'r.db'}", rate_scale=scale)
+        database = f"sqlite:///{folder / 'r.db'}"
+        config = {**app_settings(box), "database_url": database, "rate_scale": scale}
+        app = create_installed_app(config, team["notion_parent"])
         services = app.extensions["services"]
         started = time.perf_counter()
         seed_fleet(box, services, onboardings)

@@ -40,6 +40,15 @@ def install_hubspot(services: Services, manifest: dict[str, Any]) -> Iterator[st
             yield f"HubSpot {object_type}: {spec['name']} {'created' if created else 'exists'}"
 
 
+def install(services: Services, parent_page_id: str) -> dict[str, str]:
+    """What `flask setup` does, for the demo and tests: HubSpot properties, Notion databases;
+    returns the settings that name the new databases."""
+    for _line in install_hubspot(services, load_manifest()):
+        pass
+    projects, tasks = install_notion(services, parent_page_id)
+    return {"notion_projects_database_id": projects, "notion_tasks_database_id": tasks}
+
+
 def install_notion(services: Services, parent_page_id: str) -> tuple[str, str]:
     """Create the projects and tasks databases under a page; returns their database ids."""
     notion, extra = services.notion, services.mappings.fields.notion

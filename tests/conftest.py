@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from demo import install_app
+from app import create_installed_app
 from sandbox import Sandbox
 from sandbox.hubspot.webhooks import HubSpotWebhookSender
 from sandbox.scenarios import WEBHOOK_SECRET, app_settings, seed_team
@@ -81,7 +81,7 @@ class World:
 def make_world(box: Sandbox, tmp_path, **overrides: Any) -> World:
     team = seed_team(box)
     config = {"database_url": f"sqlite:///{tmp_path / 'app.db'}", **overrides}
-    app = install_app(box, team, **config)
+    app = create_installed_app({**app_settings(box), **config}, team["notion_parent"])
     sender = HubSpotWebhookSender("http://localhost/webhooks/hubspot", WEBHOOK_SECRET)
     return World(box, app, team, sender, {**app_settings(box), **config})
 
