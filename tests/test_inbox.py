@@ -55,3 +55,25 @@ def test_an_event_missing_its_fields_is_kept_malformed_beside_the_good_ones(stor
         rows = {row.status: row.note for row in session.scalars(select(InboxEvent))}
     assert rows["malformed"] == "missing objectId, occurredAt"
     assert rows["pending"] is None
+
+
+@pytest.mark.parametrize(
+    "field, value, problem",
+    [
+        ("objectId", "7" * 65, "objectId is not a HubSpot id"),
+        ("subscriptionType", "deal.property\x00Change", "subscriptionType is not an event type"),
+        ("eventId", "9" * 190, "eventId is not a HubSpot id"),
+        ("occurredAt", int("9" * 150), "occurredAt is not epoch milliseconds"),
+    ],
+)
+def test_an_out_of_bounds_field_is_kept_malformed_and_the_good_event_beside_it_stored(
+    store, field, value, problem
+):
+    """PostgreSQL refuses what SQLite swallows: the batch must not fail as a whole."""
+    bad = {**event(2), field: value}
+    received = store_hubspot_batch(store, json.dumps([event(1), bad]).encode())
+    assert (received.new, received.malformed) == (2, 1)
+    with store.session() as session:
+        rows = {row.status: row.note for row in session.scalars(select(InboxEvent))}
+    assert rows["malformed"].startswith(problem)
+    assert rows["pending"] is None

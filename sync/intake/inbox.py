@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,10 @@ from sync.store.db import Store
 from sync.store.models import InboxEvent, utcnow
 
 REQUIRED_HUBSPOT_FIELDS = ("eventId", "objectId", "occurredAt")
+# Bounds that keep every stored field inside its column on every database.
+EVENT_TYPE = re.compile(r"[a-z_]{1,40}\.[A-Za-z_]{1,50}")
+MAX_ID_DIGITS = 20  # 64-bit ids; also keeps the dedupe key well under its 200 characters
+MAX_EPOCH_MS = 253402300799999  # 9999-12-31T23:59:59.999Z, the last moment Python can hold
 
 
 class MalformedBatch(ValueError):
@@ -73,6 +78,8 @@ def store_notion_event(store: Store, body: bytes) -> Received:
     event = parse_json(body, MalformedBatch)
     if not isinstance(event, dict) or "id" not in event or "type" not in event:
         raise MalformedBatch("a Notion event has an id and a type")
+    if not all(_is_word(event[name]) for name in ("id", "type")):
+        raise MalformedBatch("a Notion event's id and type are short plain strings")
     row = {
         "source": "notion",
         "payload": json.dumps(event, sort_keys=True),
@@ -151,15 +158,11 @@ def _hubspot_row(event: Any) -> dict[str, Any]:
     base = {"source": "hubspot", "payload": payload, "received_at": utcnow(), "deliveries": 1}
     if not isinstance(event, dict):
         return {**base, **_malformed_fields(payload, "event is not a JSON object")}
-    missing = [name for name in REQUIRED_HUBSPOT_FIELDS if name not in event]
-    kind = event.get("subscriptionType") or event.get("eventType")
-    if missing or not kind:
-        problem = f"missing {', '.join(missing) or 'subscriptionType'}"
+    problem = _hubspot_problem(event)
+    if problem:
         return {**base, **_malformed_fields(payload, problem)}
-    try:
-        occurred = datetime.fromtimestamp(int(event["occurredAt"]) / 1000, tz=UTC)
-    except (TypeError, ValueError, OverflowError):
-        return {**base, **_malformed_fields(payload, "occurredAt is not epoch milliseconds")}
+    kind = event.get("subscriptionType") or event.get("eventType")
+    occurred = datetime.fromtimestamp(int(event["occurredAt"]) / 1000, tz=UTC)
     # eventId alone is not unique (HubSpot's docs): the reference's composite key is.
     key = ":".join(
         str(event.get(name)) for name in ("subscriptionId", "eventId", "objectId", "occurredAt")
@@ -173,6 +176,35 @@ def _hubspot_row(event: Any) -> dict[str, Any]:
         "status": "pending",
         "note": None,
     }
+
+
+def _hubspot_problem(event: dict[str, Any]) -> str | None:
+    """Why an event cannot be kept as one to route, checked field by field, so a bad value is
+    refused here rather than by a database column (PostgreSQL refuses what SQLite swallows)."""
+    missing = [name for name in REQUIRED_HUBSPOT_FIELDS if name not in event]
+    kind = event.get("subscriptionType") or event.get("eventType")
+    if missing or not kind:
+        return f"missing {', '.join(missing) or 'subscriptionType'}"
+    if not isinstance(kind, str) or not EVENT_TYPE.fullmatch(kind):
+        return "subscriptionType is not an event type such as deal.propertyChange"
+    for name in ("objectId", "eventId", "subscriptionId", "portalId"):
+        if name in event and not _is_id(event[name]):
+            return f"{name} is not a HubSpot id (a whole number of at most {MAX_ID_DIGITS} digits)"
+    if not _is_id(event["occurredAt"]) or int(event["occurredAt"]) > MAX_EPOCH_MS:
+        return "occurredAt is not epoch milliseconds"
+    return None
+
+
+def _is_word(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 100 and value.isprintable()
+
+
+def _is_id(value: Any) -> bool:
+    """HubSpot ids and times are whole numbers, sent as JSON numbers (or digit strings)."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    return (
+        isinstance(text, str) and text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS
+    )
 
 
 def _malformed_fields(payload: str, problem: str) -> dict[str, Any]:
