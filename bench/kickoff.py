@@ -38,7 +38,9 @@ def measure(deals: int, scale: float, faults: bool, folder: Path, concurrency: i
         app = create_installed_app(config, team["notion_parent"])
         services = app.extensions["services"]
         customers = [
-            seed_customer(box, team, name=f"Customer {n}", employees=(150, 50, 10)[n % 3])
+            seed_customer(
+                box, team, name=f"Customer {n}", employees=(150, 50, 10)[n % 3], stage="closedwon"
+            )
             for n in range(deals)
         ]
         if faults:

@@ -1,7 +1,10 @@
 """A won deal becomes a running onboarding in all four services, exactly once."""
 
+from sqlalchemy import select
+
 from sandbox.scenarios import AE_EMAIL, CSM_EMAIL, SEGMENT_ID, seed_customer
 from sync.jobs.worker import run_until_idle
+from sync.store.models import Onboarding
 
 
 def kickoff_done(world, deal_id):
@@ -168,3 +171,20 @@ def test_permanent_failure_in_one_service_leaves_the_rest_done_and_retry_complet
         assert len(box.customerio.events(name="onboarding_started")) == 1
         deal = box.hubspot.record("deals", customer.deal_id)
         assert deal["properties"]["onboarding_channel_url"]
+
+
+def test_a_won_event_for_a_deal_not_won_in_hubspot_starts_nothing(world):
+    """A forged or stale closedwon: the kickoff asks HubSpot for the deal's stage first."""
+    customer = seed_customer(world.box, world.team)  # in contractsent
+    event = world.sender.event(
+        "deal.propertyChange", customer.deal_id, property_name="dealstage",
+        property_value="closedwon",
+    )  # fmt: skip
+    assert world.deliver([event]).status_code == 200
+    run_until_idle(world.worker, lambda: kickoff_done(world, customer.deal_id))
+
+    assert world.services.queue.get("kickoff", customer.deal_id).status == "done"
+    made = counts(world.box, customer.deal_id)
+    assert made["projects"] == made["tasks"] == made["channels"] == made["segment_adds"] == 0
+    with world.services.store.session() as session:
+        assert session.scalar(select(Onboarding)) is None

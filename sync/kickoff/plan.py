@@ -26,13 +26,17 @@ def load_or_plan(services: Services, job: KickoffJob) -> Onboarding | str:
         deal = hubspot.read_deal(job.deal_id, sorted({*read.deal, *DEFAULT_DEAL_PROPERTIES}))
     except NotFound:
         return "the deal was deleted in HubSpot before the kickoff ran"
+    # The deal's stage now, from HubSpot, decides: the event's stage may be stale (a deal won
+    # and lost again) or forged (a webhook secret leaked), and a kickoff cannot be undone.
     pipeline = deal.properties.get("pipeline") or ""
-    stage = job.stage or deal.properties.get("dealstage") or ""
-    if not mappings.triggers.starts(pipeline, stage):
-        return f"stage {stage!r} of pipeline {pipeline!r} does not start an onboarding"
     current = deal.properties.get("dealstage") or ""
     if mappings.triggers.cancels(pipeline, current):
         return f"the deal was lost (stage {current!r}) before the kickoff ran"
+    if not mappings.triggers.starts(pipeline, current):
+        return (
+            f"the deal is in stage {current!r} of pipeline {pipeline!r}, which starts no"
+            f" onboarding (the event said {job.stage!r}): nothing started"
+        )
     company_ids = deal.associations.get("companies", [])
     company = hubspot.read_company(company_ids[0], read.company) if company_ids else None
     contacts = hubspot.read_contacts(deal.associations.get("contacts", []), read.contact)
