@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sync.mappings import MappingError, Mappings, load_mappings
+from sync.mappings.messages import REMINDER_MESSAGES
 from sync.onboarding.templates import placeholders, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -269,6 +270,43 @@ def test_property_not_read_is_reported_where_it_is_used(tmp_path):
     (error,) = caught.value.errors
     assert error.startswith("mappings/playbooks/smb.yaml:")
     assert "tasks[2].title: {company.phone}: 'phone' is not in fields.yaml read.company" in error
+
+
+def broken_message(tmp_path: Path, text: str, broken: str) -> tuple[list[str], int]:
+    """The loader's problems once messages.yaml has `broken` for `text`, and the broken line."""
+    directory = copy_with(tmp_path)
+    messages = directory / "messages.yaml"
+    messages.write_text(messages.read_text(encoding="utf-8").replace(text, broken, 1))
+    with pytest.raises(MappingError) as caught:
+        load_mappings(directory)
+    lines = messages.read_text(encoding="utf-8").splitlines()
+    return caught.value.errors, next(n for n, line in enumerate(lines, 1) if broken in line)
+
+
+def test_typo_in_a_reminder_placeholder_names_file_line_and_key(tmp_path):
+    errors, line = broken_message(
+        tmp_path, "{reminder.days_late} business days late", "{reminder.days_lte} business days"
+    )
+    (error,) = errors
+    assert error.startswith(
+        f"mappings/messages.yaml:{line}: messages.reminder_late.en: {{reminder.days_lte}}: "
+        "use reminder.<company|date|days_late|"
+    )
+
+
+def test_reminder_messages_cannot_use_a_deals_records(tmp_path):
+    errors, line = broken_message(tmp_path, "· {reminder.company} · scadență", "· {company.name} ·")
+    assert errors == [
+        f"mappings/messages.yaml:{line}: messages.reminder_task.ro: {{company.name}}: "
+        "unknown placeholder root 'company' (use reminder)"
+    ]
+
+
+def test_reminder_messages_speak_romanian_and_russian(mappings):
+    for name in REMINDER_MESSAGES:
+        assert {"en", "ro", "ru"} <= set(mappings.messages.messages[name]), name
+    late = {"reminder": {"days_late": 3}}
+    assert mappings.messages.render("reminder_late", "ro", late) == "întârziere: 3 zile lucrătoare"
 
 
 def test_repeated_yaml_key_is_reported(tmp_path):

@@ -8,9 +8,21 @@ from typing import Any
 
 from sync.mappings.base import EMAIL_PATTERN
 from sync.mappings.fields import FieldMappings
-from sync.mappings.messages import DEFAULT_LOCALE, REQUIRED_MESSAGES, Messages
+from sync.mappings.messages import (
+    DEFAULT_LOCALE,
+    REMINDER_KEYS,
+    REMINDER_MESSAGES,
+    REQUIRED_MESSAGES,
+    Messages,
+)
 from sync.mappings.playbooks import MILESTONE_FLAGS, Playbook
-from sync.mappings.references import TASK_KEYS, Known, check_field, check_templates
+from sync.mappings.references import (
+    TASK_KEYS,
+    Known,
+    check_fact_templates,
+    check_field,
+    check_templates,
+)
 from sync.mappings.reminders import ReminderRules
 from sync.mappings.roles import Roles
 from sync.mappings.segments import Segments
@@ -154,7 +166,8 @@ def check_reminders(
 
 
 def check_messages(source: Source, messages: Messages, known: Known) -> Iterator[str]:
-    """Every message the engine sends exists in English; locales are two-letter codes."""
+    """Every message the engine sends exists in English; locales are two-letter codes;
+    reminder texts use only the reminder's own placeholders, since no deal's records fill them."""
     for name in REQUIRED_MESSAGES:
         if name not in messages.messages:
             yield source.problem(("messages",), f"message {name!r} is missing")
@@ -166,4 +179,8 @@ def check_messages(source: Source, messages: Messages, known: Known) -> Iterator
             path = ("messages", name, locale)
             if len(locale) != 2 or not locale.isalpha() or not locale.islower():
                 yield source.problem(path, f"locale {locale!r} should be a code like en, ro, ru")
-            yield from check_templates(source, [(path, text)], known)
+            if name in REMINDER_MESSAGES:
+                reminder = {"reminder": REMINDER_KEYS}
+                yield from check_fact_templates(source, [(path, text)], reminder)
+            else:
+                yield from check_templates(source, [(path, text)], known)

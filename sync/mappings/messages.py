@@ -9,6 +9,25 @@ from sync.mappings.base import Strict
 from sync.onboarding.templates import render
 
 DEFAULT_LOCALE = "en"
+# The reminder digest's texts (sync/reminders/digest.py): about tasks across customers, so they
+# are filled from the reminder's own facts, `{reminder.<key>}`, not from one deal's records.
+REMINDER_MESSAGES = (
+    "reminder_digest",
+    "reminder_section_escalation",
+    "reminder_section_overdue",
+    "reminder_section_due",
+    "reminder_section_before",
+    "reminder_more",
+    "reminder_task",
+    "reminder_late_one",
+    "reminder_late",
+    "reminder_owner",
+    "reminder_deal",
+    "reminder_channel",
+)
+REMINDER_KEYS = frozenset(
+    {"date", "more", "title", "company", "due_date", "days_late", "owner", "deal_url", "line"}
+)
 REQUIRED_MESSAGES = (
     "csm_summary",
     "channel_welcome",
@@ -16,6 +35,7 @@ REQUIRED_MESSAGES = (
     "milestone_first_value",
     "milestone_go_live",
     "milestone_completed",
+    *REMINDER_MESSAGES,
 )
 
 

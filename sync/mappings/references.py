@@ -72,13 +72,20 @@ def _template_problems(
             yield from _record_problem(name, root, rest, known)
         elif root == "roles":
             yield from _role_problem(name, rest, known)
-        elif root in extra_roots or root == "onboarding":
-            allowed = extra_roots.get(root, ONBOARDING_KEYS)
-            if len(rest) != 1 or rest[0] not in allowed:
-                yield f"{{{name}}}: use {root}.<{'|'.join(sorted(allowed))}>"
         else:
-            roots = ", ".join([*OBJECTS, "onboarding", "roles", *extra_roots])
-            yield f"{{{name}}}: unknown placeholder root {root!r} (use {roots})"
+            roots = {"onboarding": ONBOARDING_KEYS, **extra_roots}
+            yield from _fact_problem(name, roots, also=(*OBJECTS, "roles"))
+
+
+def _fact_problem(
+    name: str, roots: Mapping[str, frozenset[str]], also: tuple[str, ...] = ()
+) -> Iterator[str]:
+    """A placeholder the engine fills from its own facts is `root.key`, a known root and key."""
+    root, *rest = name.split(".")
+    if root not in roots:
+        yield f"{{{name}}}: unknown placeholder root {root!r} (use {', '.join([*also, *roots])})"
+    elif len(rest) != 1 or rest[0] not in roots[root]:
+        yield f"{{{name}}}: use {root}.<{'|'.join(sorted(roots[root]))}>"
 
 
 def _record_problem(name: str, root: str, rest: list[str], known: Known) -> Iterator[str]:
@@ -114,3 +121,14 @@ def check_templates(
     for path, template in templates:
         for problem in _template_problems(template, known, extra_roots):
             yield source.problem(path, problem)
+
+
+def check_fact_templates(
+    source: Source, templates: Iterable[tuple[KeyPath, str]], roots: Mapping[str, frozenset[str]]
+) -> Iterator[str]:
+    """Placeholder problems of texts filled from `roots` alone, without a deal's records, roles
+    or onboarding (a reminder digest spans customers), located in source."""
+    for path, template in templates:
+        for name in placeholders(template):
+            for problem in _fact_problem(name, roots):
+                yield source.problem(path, problem)
