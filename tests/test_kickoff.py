@@ -188,3 +188,20 @@ def test_a_won_event_for_a_deal_not_won_in_hubspot_starts_nothing(world):
     assert made["projects"] == made["tasks"] == made["channels"] == made["segment_adds"] == 0
     with world.services.store.session() as session:
         assert session.scalar(select(Onboarding)) is None
+
+
+def test_a_company_name_cannot_ping_the_channel_or_plant_a_link_in_the_summary(world):
+    name = "Acme <!channel> <@U1> <https://evil.example|Open the plan> & Co"
+    customer = seed_customer(world.box, world.team, name=name)
+    world.deliver([world.won(customer.deal_id)])
+    run_until_idle(world.worker, lambda: kickoff_done(world, customer.deal_id))
+
+    [channel] = [c for c in world.box.slack.channels() if c["name"].startswith("onboarding-")]
+    [summary] = [m["text"] for m in world.box.slack.messages(channel["id"]) if "Acme" in m["text"]]
+    assert "<!channel>" not in summary and "<@U1>" not in summary
+    assert "<https://evil.example" not in summary
+    assert (
+        "Acme &lt;!channel&gt; &lt;@U1&gt; &lt;https://evil.example|Open the plan&gt; &amp; Co"
+        in summary
+    )
+    assert "|open the plan>" in summary  # the template's own link stays a link

@@ -49,7 +49,7 @@ def post_summary(run: OnboardingRun, number: int = 1) -> None:
 
     def summary(recovering: bool) -> str:
         csm_id = invited.split(",")[0] if invited else ""
-        text = services.mappings.messages.render("csm_summary", "en", run.context)
+        text = services.mappings.messages.render_for_slack("csm_summary", "en", run.context)
         if csm_id:
             text = f"<@{csm_id}> {text}"
         marker = f"summary:{onboarding.deal_id}"

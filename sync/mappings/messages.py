@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sync.mappings.base import Strict
-from sync.onboarding.templates import render
+from sync.onboarding.templates import render, render_for_slack
 
 DEFAULT_LOCALE = "en"
 # The reminder digest's texts (sync/reminders/digest.py): about tasks across customers, so they
@@ -46,6 +46,13 @@ class Messages(Strict):
 
     def render(self, name: str, locale: str | None, context: Mapping[str, Any]) -> str:
         """The message in the customer's language (`ro-RO` means `ro`), else in English."""
+        return render(self._text(name, locale), context)
+
+    def render_for_slack(self, name: str, locale: str | None, context: Mapping[str, Any]) -> str:
+        """The same, as Slack mrkdwn: every value from outside escaped."""
+        return render_for_slack(self._text(name, locale), context)
+
+    def _text(self, name: str, locale: str | None) -> str:
         texts = self.messages[name]
         language = (locale or "").replace("_", "-").split("-")[0].lower()
-        return render(texts.get(language) or texts[DEFAULT_LOCALE], context)
+        return texts.get(language) or texts[DEFAULT_LOCALE]

@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 # `{root.key}` or `{root.key|fallback}`; a bare `{word}` also matches so the loader can reject it.
 PLACEHOLDER = re.compile(r"\{([A-Za-z_]\w*(?:\.\w+)*)(?:\|([^{}]*))?\}")
 
 
-def render(template: str, context: Mapping[str, Any]) -> str:
-    """Fill each placeholder from nested mappings; a missing or empty value gives its fallback."""
+def render(
+    template: str, context: Mapping[str, Any], escape: Callable[[str], str] | None = None
+) -> str:
+    """Fill each placeholder from nested mappings; a missing or empty value gives its fallback.
+
+    ``escape`` applies to the filled-in values only (they come from outside: a CRM's company
+    name, a contact's email), never to the admin's template or fallback.
+    """
 
     def fill(match: re.Match[str]) -> str:
         value = _lookup(context, match.group(1).split("."))
         if value is None or value == "":
             return match.group(2) or ""
-        return str(value)
+        return escape(str(value)) if escape else str(value)
 
     return PLACEHOLDER.sub(fill, template)
+
+
+def slack_escape(text: str) -> str:
+    """Slack mrkdwn's three control characters, so a value from outside cannot ping a channel
+    (``<!channel>``), mention someone or plant a link under the bot's name."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_for_slack(template: str, context: Mapping[str, Any]) -> str:
+    """Every Slack text made from a template goes through here: values escaped, markup kept."""
+    return render(template, context, escape=slack_escape)
 
 
 def placeholders(template: str) -> list[str]:

@@ -49,7 +49,7 @@ def announce_milestone(
         )
     _, channel = ledger.current(SLACK_CHANNEL)  # a repaired channel is the current one
     if channel:
-        text = services.mappings.messages.render(
+        text = services.mappings.messages.render_for_slack(
             f"milestone_{name}", onboarding.locale, run.context
         )
         ledger.run(

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from sync.mappings.messages import DEFAULT_LOCALE
+from sync.onboarding.templates import slack_escape
 from sync.onboarding.templating import hubspot_deal_url
 from sync.reminders.rules import Line
 from sync.services import Services
@@ -40,10 +41,10 @@ def _describe(services: Services, line: Line) -> str:
     """One task on one line: its title linked to Notion, the customer, the due date, how late,
     whose it is (for whoever it is escalated to), the deal."""
     task = line.task
-    title = _escape(task.title)
+    title = slack_escape(task.title)
     if task.notion_page_id:
         title = f"<{notion_url(task.notion_page_id)}|{title}>"
-    company, due_date = _escape(task.company), f"{task.due:%a %d %b}"
+    company, due_date = slack_escape(task.company), f"{task.due:%a %d %b}"
     parts = [_say(services, "reminder_task", title=title, company=company, due_date=due_date)]
     if line.late:
         late = "reminder_late_one" if line.late == 1 else "reminder_late"
@@ -64,8 +65,3 @@ def _say(services: Services, name: str, **reminder: Any) -> str:
 def notion_url(page_id: str) -> str:
     """The page's Notion web address."""
     return f"https://www.notion.so/{page_id.replace('-', '')}"
-
-
-def _escape(text: str) -> str:
-    """Slack mrkdwn's three control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

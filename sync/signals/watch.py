@@ -31,7 +31,7 @@ from sync.onboarding.notion_pages import task_page
 from sync.onboarding.run import OnboardingRun
 from sync.onboarding.steps import NOTION_PROJECT, SLACK_CHANNEL, check_in
 from sync.onboarding.steps import bounce as bounce_step
-from sync.onboarding.templates import render
+from sync.onboarding.templates import render, render_for_slack
 from sync.progress.writeback import refresh
 from sync.services import Services
 from sync.signals.health import Facts, score
@@ -293,7 +293,7 @@ def _check_in(services: Services, onboarding: Onboarding, facts: Facts, today: d
     page_id = run.ledger.run(name, "notion", lambda r: task_page(run, task, project, r))
     task.notion_page_id = page_id
     _mirror(services, task)
-    text = render(low.notify, context)
+    text = render_for_slack(low.notify, context)
     _tell_csm(run, f"{name}.slack", text, f"check_in:w{week}")
     return int(made)
 
@@ -317,7 +317,9 @@ def _tell_bounce(services: Services, onboarding: Onboarding, found: Bounce) -> i
         return 0
     run = OnboardingRun.of(services, onboarding)
     signal = {"email": found.email, "reason": found.reason}
-    text = render(services.mappings.signals.bounce.notify, {**run.context, "signal": signal})
+    text = render_for_slack(
+        services.mappings.signals.bounce.notify, {**run.context, "signal": signal}
+    )
     _tell_csm(run, name, text, f"bounce:{found.key}")
     return 1
 
