@@ -65,6 +65,8 @@ def store_customerio_event(store: Store, body: bytes) -> Stored:
         raise BadEvents("timestamp must be unix seconds") from exc
     person = data.get("customer_id") or identifiers.get("id")
     email = data.get("email_address") or data.get("recipient") or identifiers.get("email")
+    if not all(_printable(v) for v in (event["event_id"], event["metric"], person, email)):
+        raise BadEvents("event_id, metric and the person hold no control characters (such as NUL)")
     row = {
         "source": "customerio",
         "dedupe_key": f"customerio:{event['event_id']}"[:200],
@@ -99,6 +101,9 @@ def _activity_row(event: Any, now: datetime) -> tuple[dict[str, Any], str | None
     refs = {k: str(event[k]).strip() for k in CUSTOMER_REFS if event.get(k) not in (None, "")}
     if not refs:
         return {}, f"give the customer as one of {', '.join(CUSTOMER_REFS)}"
+    unprintable = [k for k in (*refs, "user") if not _printable(event.get(k))]
+    if unprintable:
+        return {}, f"{unprintable[0]} holds a control character (such as NUL)"
     kind = event.get("kind")
     if kind not in ACTIVITY_KINDS:
         return {}, f"kind {kind!r} is not one of {', '.join(ACTIVITY_KINDS)}"
@@ -127,9 +132,14 @@ def _aware(value: Any) -> datetime | None:
     """An ISO time with its zone (a naive time would be guessed, so it is refused)."""
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
+        return moment.astimezone(UTC) if moment.tzinfo is not None else None
+    except (ValueError, OverflowError):  # 0001-01-01T00:00+14:00 is before year 1 in UTC
         return None
-    return moment.astimezone(UTC) if moment.tzinfo is not None else None
+
+
+def _printable(value: Any) -> bool:
+    """No control characters: PostgreSQL refuses NUL in text, and none belongs in an id."""
+    return value is None or str(value).isprintable()
 
 
 def _insert_new(store: Store, rows: list[dict[str, Any]]) -> int:
