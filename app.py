@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from settings import Settings
 from sync.install import install
+from sync.jobs.backlog import backlog
 from sync.jobs.queue import JobQueue
 from sync.jobs.worker import Worker
 from sync.mappings import load_mappings
@@ -50,6 +51,11 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
     @app.get("/health")
     def health() -> Any:
+        """200 while work flows; 503 with what is stuck (a load balancer or monitor asks)."""
+        limit = timedelta(seconds=settings.health_max_wait_seconds)
+        problems = backlog(store, services.now()).problems(limit)
+        if problems:
+            return jsonify(status="stuck", problems=problems), 503
         return jsonify(status="ok")
 
     from cli import register

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     escalate_after_business_days: int = Field(default=2, ge=0)
     job_lease_seconds: float = Field(default=120.0, gt=0)
     max_concurrent_jobs: int = Field(default=16, ge=1)
+    # /health answers 503 when an event has waited this long to be routed, or a due job to run.
+    health_max_wait_seconds: float = Field(default=600.0, gt=0)
     trusted_proxies: int = Field(default=0, ge=0)
     webhook_max_age_seconds: int = 300
     # The catch-up asks HubSpot for won deals whose webhook never came (HubSpot stops retrying
