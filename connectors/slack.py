@@ -21,7 +21,8 @@ INVITE_CHUNK = 100  # older docs' per-call cap; the current docs allow 1000
 # Errors that say the token or app is wrong: no retry helps until a person acts.
 _AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "missing_scope"}
 _RETRYABLE_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-# Slack limits each method by tier, per minute (docs' method pages; see shared/reference/slack.md).
+# Slack limits each method by tier, per minute (https://docs.slack.dev/apis/web-api/rate-limits);
+# each method's page under https://docs.slack.dev/reference/methods/ names its tier.
 _TIER_PER_MINUTE = {2: 20, 3: 50, 4: 100}
 _METHOD_TIER = {
     "conversations.create": 2,
