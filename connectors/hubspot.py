@@ -25,8 +25,10 @@ from connectors.errors import ConnectorError, NotFound, Permanent, RateLimited, 
 
 SERVICE = "hubspot"
 BATCH_SIZE = 100
-# CRM search (shared/reference/hubspot.md): 200 results a page, 10,000 results a query at most,
-# and a limit of its own, 4 requests/second per token, apart from the general one.
+# CRM search: 200 results a page, 10,000 results a query at most ("Limitations" in
+# https://developers.hubspot.com/docs/api/crm/search), and a limit of its own apart from the
+# general one: 4 requests/second per token (HubSpot's changelog, "CRM Search API Rate Limit
+# Increase": https://developers.hubspot.com/changelog/crm-search-api-rate-limit-increase).
 SEARCH_PAGE_SIZE = 200
 SEARCH_RESULT_CAP = 10_000
 SEARCH_RATE_PER_SECOND = 4.0

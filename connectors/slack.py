@@ -21,7 +21,8 @@ INVITE_CHUNK = 100  # older docs' per-call cap; the current docs allow 1000
 # Errors that say the token or app is wrong: no retry helps until a person acts.
 _AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "missing_scope"}
 _RETRYABLE_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-# Slack limits each method by tier, per minute (docs' method pages; see shared/reference/slack.md).
+# Slack limits each method by tier, per minute (https://docs.slack.dev/apis/web-api/rate-limits);
+# each method's page under https://docs.slack.dev/reference/methods/ names its tier.
 _TIER_PER_MINUTE = {2: 20, 3: 50, 4: 100}
 _METHOD_TIER = {
     "conversations.create": 2,
@@ -173,29 +174,14 @@ class SlackConnector:
             chunk = user_ids[start : start + INVITE_CHUNK]
             self.call("conversations.invite", lambda c=chunk: invite_chunk(c))
 
-    def post_message(
-        self, channel: str, text: str, marker: str | None = None, blocks: list[dict] | None = None
-    ) -> str:
-        """Post a message; ``marker`` tags it (message metadata) so ``find_message`` can see it."""
-        return self.call("chat.postMessage", lambda: self._post(channel, text, marker, blocks))
-
-    def _post(
-        self, channel: str, text: str, marker: str | None, blocks: list[dict] | None = None
-    ) -> str:
-        metadata = (
-            {"event_type": MARKER_EVENT, "event_payload": {"key": marker}} if marker else None
-        )
-        answer = self.client.chat_postMessage(
-            channel=channel, text=text, blocks=blocks, metadata=metadata
-        )
-        return answer["ts"]
-
     def post_once(self, channel: str, text: str, marker: str, recovering: bool) -> str:
         """Post unless a message tagged ``marker`` is there already: looked for when a previous
         run may have posted before dying, and before retrying an attempt whose answer was lost
         (a 5xx or a dropped connection can come after Slack took the message)."""
         if recovering and (ts := self.find_message(channel, marker)):
             return ts
+        # Message metadata: what find_message looks for.
+        tag = {"event_type": MARKER_EVENT, "event_payload": {"key": marker}}
         unsure = False
 
         def attempt() -> str:
@@ -203,7 +189,8 @@ class SlackConnector:
             if unsure and (ts := self.find_message(channel, marker)):
                 return ts
             try:
-                return self._post(channel, text, marker)
+                answer = self.client.chat_postMessage(channel=channel, text=text, metadata=tag)
+                return answer["ts"]
             except Exception as exc:  # noqa: BLE001 - only noting whether Slack may have posted
                 refused = isinstance(exc, SlackApiError) and exc.response.status_code < 500
                 unsure = not refused

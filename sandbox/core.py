@@ -82,7 +82,11 @@ class Call:
 
 @dataclass
 class Fault:
-    """A fault switched on for a while: a share of calls, a number of calls or some seconds."""
+    """A fault switched on for a while: a share of calls, a number of calls or some seconds.
+
+    ``after`` lets that many matching calls through first, so a test can break a paginated walk
+    midway (fail the third page of a query, say).
+    """
 
     kind: str  # "rate_limit" | "error" | "slow" | "timeout"
     share: float = 1.0
@@ -92,8 +96,10 @@ class Fault:
     delay: float = 0.5
     retry_after: int = 1
     path_contains: str | None = None
+    after: int = 0
     started: float = field(default_factory=time.monotonic)
     hits: int = 0
+    passed: int = 0
 
     KINDS = ("rate_limit", "error", "slow", "timeout")
 
@@ -140,7 +146,11 @@ class Faults:
         with self._lock:
             self._faults = [f for f in self._faults if not f.expired()]
             for fault in self._faults:
-                if fault.applies_to(path) and self._random.random() < fault.share:
+                if not fault.applies_to(path):
+                    continue
+                if fault.passed < fault.after:
+                    fault.passed += 1
+                elif self._random.random() < fault.share:
                     fault.hits += 1
                     return fault
         return None

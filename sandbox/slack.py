@@ -1,8 +1,9 @@
 """Emulator of the Slack Web API methods the onboarding bot calls, answered as slack_sdk expects.
 
 Every API-level error is HTTP 200 with ``{"ok": false, "error": ...}``; only rate limits (429)
-and injected faults use other statuses. Shapes follow the Slack OpenAPI spec in
-/work/shared/specs/slack, corrected by the method pages where the spec is incomplete.
+and injected faults use other statuses. Shapes follow Slack's published OpenAPI spec
+(web-api/slack_web_openapi_v2_without_examples.json in https://github.com/slackapi/slack-api-specs),
+corrected by the method pages (https://docs.slack.dev/reference/methods/) where it is incomplete.
 """
 
 from __future__ import annotations

@@ -2,15 +2,19 @@
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+from sqlalchemy import func, select
+
 from bench.fleet import seed_fleet
+from connectors.errors import Permanent
 from sandbox.scenarios import SEGMENT_ID, seed_customer
 from sync.jobs.worker import run_until_idle
 from sync.onboarding import notion_schema as schema
 from sync.progress.compute import TaskState, compute
-from sync.progress.poll import CURSOR
+from sync.progress.poll import CURSOR, poll_tasks
 from sync.progress.tracking import DAY_CURSOR, progress_tick
-from sync.store.cursors import save_cursor
-from sync.store.models import Onboarding
+from sync.store.cursors import read_cursor, save_cursor
+from sync.store.models import Onboarding, OnboardingTask
 from tests.test_kickoff import kickoff_done
 
 MONDAY = date(2026, 11, 30)
@@ -82,6 +86,17 @@ def tick_in_notion(world, page_id, status="Done"):
     world.box.notion.edit_page_as_user(page_id, {schema.STATUS: {"status": {"name": status}}})
 
 
+def notion_minute(moment):
+    """``moment`` as Notion shows a ``last_edited_time``: rounded down to the minute."""
+    return moment.strftime("%Y-%m-%dT%H:%M:00.000Z")
+
+
+def tasks_done(world):
+    with world.services.store.session() as session:
+        done = select(func.count()).where(OnboardingTask.status == schema.TASK_STATUSES[-1])
+        return session.scalar(done)
+
+
 def test_a_ticked_task_reaches_the_deal_and_company_after_one_poll_and_nothing_else(world):
     customer = kicked_off(world, employees=10)
     first = onboarding(world, customer.deal_id).tasks[0]
@@ -129,7 +144,7 @@ def test_with_a_thousand_onboardings_a_poll_costs_calls_for_changes_only(world):
     fleet = seed_fleet(box, services, count=1000, tasks_per=20)
     progress_tick(services, full=True)  # the baseline: everything read and written once
     later = box.clock.now() + timedelta(minutes=1)  # every seeded page is older than this
-    save_cursor(services.store, CURSOR, later.strftime("%Y-%m-%dT%H:%M:00.000Z"))
+    save_cursor(services.store, CURSOR, notion_minute(later))
     box.clock.set(later + timedelta(minutes=1))
     notion_before, hubspot_before = len(box.notion.calls()), len(box.hubspot.calls())
     quiet = progress_tick(services)
@@ -144,6 +159,29 @@ def test_with_a_thousand_onboardings_a_poll_costs_calls_for_changes_only(world):
     assert len(box.notion.calls()) - notion_before <= 2
     assert len(box.hubspot.calls()) - hubspot_before <= 2
     assert busy.applied.tasks_changed == 50 and busy.refreshed.changed == 50
+
+
+def test_a_poll_failing_midway_keeps_the_pages_it_applied_and_the_next_reads_only_the_rest(world):
+    services, box = world.services, world.box
+    fleet = seed_fleet(box, services, count=13, tasks_per=20)
+    edited = [page for pages in fleet.task_pages for page in pages][:250]
+    start = (box.clock.now() + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    save_cursor(services.store, CURSOR, notion_minute(start))  # every seeded page is older
+    for n, page_id in enumerate(edited):  # ten edits a minute, so each page of 100 ends a minute
+        box.clock.set(start + timedelta(minutes=n // 10, seconds=n % 10))
+        tick_in_notion(world, page_id)
+    box.notion.faults.add("error", status=400, after=2, path_contains="/query")
+
+    applied = []
+    with pytest.raises(Permanent):  # Notion fails the third page of results
+        poll_tasks(services, on_batch=applied.append)
+    assert applied == [100, 100] and tasks_done(world) == 200
+    assert read_cursor(services.store, CURSOR) == notion_minute(start + timedelta(minutes=19))
+
+    box.notion.faults.clear()
+    rest = poll_tasks(services)
+    assert rest.pages == 10 + 50  # the last applied minute again, then the 50 never applied
+    assert rest.tasks_changed == 50 and tasks_done(world) == 250
 
 
 def test_csm_added_archived_and_moved_tasks_change_progress_as_a_person_expects(world):

@@ -40,6 +40,13 @@ def test_injected_errors_switch_off_after_their_call_count():
     assert statuses == [503, 503, 200]
 
 
+def test_an_injected_error_can_let_some_calls_through_first():
+    emu = EchoEmulator()
+    emu.faults.add("error", status=503, after=2, calls=1)
+    statuses = [call(emu).status_code for _ in range(4)]
+    assert statuses == [200, 200, 503, 200]
+
+
 def test_injected_rate_limit_hits_about_the_share_asked_for():
     emu = EchoEmulator()
     emu.limiter = SlidingWindowLimit(limit=10_000, window=60)

@@ -3,8 +3,11 @@
 Notion rounds ``last_edited_time`` down to the minute, so a cursor past the newest time seen
 would skip a later edit in that same minute. The cursor is therefore the newest *minute* seen,
 read again with ``on_or_after`` at the next poll; pages read twice are de-duplicated by
-comparing what the mirror holds (an unchanged page changes nothing). The cursor is saved only
-after the pages it covers are applied (the Singer-tap habit of STYLE.md).
+comparing what the mirror holds (an unchanged page changes nothing).
+
+Pages come oldest edit first, and the cursor moves after each batch is applied (as Singer taps
+save their state after each page; a full re-scan too), so a poll that fails midway leaves behind
+only pages edited in the cursor's minute or later: the next poll reads those plus that minute.
 """
 
 from __future__ import annotations
@@ -55,17 +58,18 @@ def poll_tasks(
         else None
     )
     pages = services.notion.query(data_source, edited, EDITED_ASCENDING, in_trash=True)
-    applied, touched, newest = Applied(), set(), cursor
+    applied, touched = Applied(), set()
     for batch in _prefetched(_batches(pages, BATCH)):
         changed, onboardings = apply_pages(services, batch)
         applied.pages += len(batch)
         applied.tasks_changed += changed
         touched |= onboardings
-        newest = max([newest or "", *(p["last_edited_time"] for p in batch)])
+        newest = max(page["last_edited_time"] for page in batch)
+        if newest != cursor:
+            save_cursor(services.store, CURSOR, newest)
+            cursor = newest
         if on_batch is not None:
             on_batch(len(batch))
-    if newest and newest != cursor:
-        save_cursor(services.store, CURSOR, newest)
     applied.onboardings = frozenset(touched)
     return applied
 
