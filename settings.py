@@ -46,7 +46,7 @@ class Settings(BaseSettings):
 
     worker_interval_seconds: float = Field(default=1.0, gt=0)
     rate_scale: float = Field(default=1.0, gt=0)
-    # Client-side limits, kept under each vendor's documented one (see shared/reference).
+    # Client-side limits, kept under each vendor's documented one (each connector says which).
     hubspot_rate_per_second: float = Field(default=15.0, gt=0)  # 190 per 10 s burst limit
     notion_rate_per_second: float = Field(default=3.0, gt=0)  # 3 requests/s average
     customerio_rate_per_second: float = Field(default=50.0, gt=0)  # 100/s fair use

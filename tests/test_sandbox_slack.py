@@ -16,7 +16,14 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from sandbox import Sandbox
 
-SPEC_PATH = Path("/work/shared/specs/slack/slack_web_openapi_v2_without_examples.json")
+# Slack's published Web API spec (github.com/slackapi/slack-api-specs, MIT: see its LICENSE).
+SPEC_PATH = (
+    Path(__file__).parent
+    / "fixtures"
+    / "slack"
+    / "openapi"
+    / "slack_web_openapi_v2_without_examples.json"
+)
 FIXTURES = Path(__file__).parent / "fixtures" / "slack"
 # bookmarks.add is missing from the OpenAPI spec: its arguments per its docs page (mirrored in
 # slack-ruby/slack-api-ref); its example answer is fixtures/slack/bookmarks_add.json.
