@@ -205,3 +205,18 @@ def test_a_company_name_cannot_ping_the_channel_or_plant_a_link_in_the_summary(w
         in summary
     )
     assert "|open the plan>" in summary  # the template's own link stays a link
+
+
+def test_the_summary_links_the_notion_plan_and_the_deal_even_when_notion_is_slowest(world):
+    world.box.notion.faults.add("slow", delay=0.3)  # every Notion call: Slack finishes first
+    customer = seed_customer(world.box, world.team)
+    world.deliver([world.won(customer.deal_id)])
+    run_until_idle(world.worker, lambda: kickoff_done(world, customer.deal_id))
+
+    [channel] = [c for c in world.box.slack.channels() if c["name"].startswith("onboarding-")]
+    [summary] = [
+        m["text"] for m in world.box.slack.messages(channel["id"]) if "Notion" in m["text"]
+    ]
+    project = next(p for p in world.box.notion.pages() if _text(p, "Deal ID") == customer.deal_id)
+    assert f"<{project['url']}|open the plan>" in summary
+    assert f"/record/0-3/{customer.deal_id}|open the deal>" in summary

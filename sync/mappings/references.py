@@ -21,6 +21,7 @@ ONBOARDING_KEYS = frozenset(
         "channel_id",
         "channel_name",
         "channel_url",
+        "deal_url",
         "kickoff_date",
         "portal_url",
         "locale",
