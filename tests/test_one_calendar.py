@@ -4,27 +4,14 @@ progress, reminders and escalation all count the same working days."""
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from sandbox import Sandbox
 from sync.progress.writeback import refresh
 from sync.store.models import Onboarding, Reminder
-from tests.conftest import FAST, make_world
-from tests.test_reminders import (
-    ENGINEER,
-    HEAD,
-    LATE_TASK,
-    MANAGER,
-    ROOT,
-    RULES,
-    SPECIALIST,
-    start_onboarding,
-    tick,
-)
+from tests.test_reminders import LATE_TASK, RULES, reminders_world, start_onboarding, tick
 
 SUNDAY_TO_THURSDAY = {6, 0, 1, 2, 3}  # date.weekday()
 
@@ -43,17 +30,10 @@ def plan_holiday():
 
 @pytest.fixture
 def world(tmp_path, plan_holiday):
-    mappings = tmp_path / "mappings"
-    shutil.copytree(ROOT / "mappings", mappings)
-    rules = RULES.replace(
-        "working_days: [mon, tue, wed, thu, fri]", "working_days: [sun, mon, tue, wed, thu]"
-    )
+    sunday_to_thursday = "working_days: [sun, mon, tue, wed, thu]"
+    rules = RULES.replace("working_days: [mon, tue, wed, thu, fri]", sunday_to_thursday)
     rules += f"holidays:\n  dates: [{plan_holiday.isoformat()}]\n"
-    (mappings / "reminders.yaml").write_text(rules)
-    with Sandbox(rate_scale=FAST) as box:
-        world = make_world(box, tmp_path, rate_scale=FAST, mappings_dir=str(mappings))
-        for email in (MANAGER, HEAD, SPECIALIST, ENGINEER):
-            box.slack.seed_user(email=email, real_name=email.split("@")[0])
+    with reminders_world(tmp_path, rules) as world:
         yield world
 
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -53,15 +54,22 @@ LATE_TASK = "review_setup_form"  # the specialist's, due Wednesday 3 March, left
 LATE_DONE = datetime(2027, 3, 11, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def world(tmp_path):
+@contextmanager
+def reminders_world(tmp_path, rules: str = RULES):
+    """The app with these reminder rules, and the people they name in Slack."""
     mappings = tmp_path / "mappings"
     shutil.copytree(ROOT / "mappings", mappings)
-    (mappings / "reminders.yaml").write_text(RULES)
+    (mappings / "reminders.yaml").write_text(rules)
     with Sandbox(rate_scale=FAST) as box:
         world = make_world(box, tmp_path, rate_scale=FAST, mappings_dir=str(mappings))
         for email in (MANAGER, HEAD, SPECIALIST, ENGINEER):
             box.slack.seed_user(email=email, real_name=email.split("@")[0])
+        yield world
+
+
+@pytest.fixture
+def world(tmp_path):
+    with reminders_world(tmp_path) as world:
         yield world
 
 

@@ -6,9 +6,11 @@ current one is the newest done generation (``Ledger.current_ids``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 NOTION_PROJECT = "notion.project"
-NOTION_RELINK = "notion.relink"
-NOTION_CHANNEL_LINK = "notion.channel_link"
+NOTION_RELINK = "notion.relink"  # a repair points the task pages at the new project
+NOTION_CHANNEL_LINK = "notion.channel_link"  # ... and the project at the new channel
 SLACK_CHANNEL = "slack.channel"
 SLACK_INVITE = "slack.invite"
 SLACK_SUMMARY = "slack.summary"
@@ -20,31 +22,23 @@ def generation(name: str, number: int = 1) -> str:
     return name if number == 1 else f"{name}#{number}"
 
 
-def notion_task(task_key: str) -> str:
-    return f"notion.task:{task_key}"
+def _keyed(prefix: str) -> Callable[[str], str]:
+    """Steps done once per something (a task, a contact, a set of values): ``prefix:key``."""
+    return lambda key: f"{prefix}:{key}"[:200]  # the ledger's name column
 
 
-def customerio_identify(contact_id: str) -> str:
-    return f"customerio.identify:{contact_id}"
+notion_task = _keyed("notion.task")  # per planned task
+customerio_identify = _keyed("customerio.identify")  # per contact
+customerio_event = _keyed("customerio.event")  # per contact: onboarding_started
+hubspot_properties = _keyed("hubspot.properties")  # the kickoff's fields, per digest of values
+hubspot_links = _keyed("hubspot.links")  # a repair's new links, per digest of values
+hubspot_status = _keyed("hubspot.status")  # an ended status, written once
+bounce = _keyed("signals.bounce")  # per bounced email event
 
 
-def customerio_event(contact_id: str) -> str:
-    return f"customerio.event:{contact_id}"
-
-
-def hubspot_properties(digest: str) -> str:
-    """The kickoff's write of the onboarding fields, keyed by their values."""
-    return f"hubspot.properties:{digest}"
-
-
-def hubspot_links(digest: str) -> str:
-    """A repair's write of new project and channel links, keyed by their values."""
-    return f"hubspot.links:{digest}"
-
-
-def hubspot_status(status: str) -> str:
-    """The ended (cancelled, churned) status written once."""
-    return f"hubspot.status:{status}"
+def check_in(week: int) -> str:
+    """The signal pass's weekly check-in task (its Slack note is ``check_in(week) + ".slack"``)."""
+    return f"signals.check_in:w{week}"
 
 
 def milestone_customerio(milestone: str, contact_id: str) -> str:
@@ -53,12 +47,3 @@ def milestone_customerio(milestone: str, contact_id: str) -> str:
 
 def milestone_slack(milestone: str) -> str:
     return f"milestone.{milestone}.slack"
-
-
-def check_in(week: int) -> str:
-    """The signal pass's weekly check-in task (its Slack note is ``check_in(week) + ".slack"``)."""
-    return f"signals.check_in:w{week}"
-
-
-def bounce(key: str) -> str:
-    return f"signals.bounce:{key}"[:200]
