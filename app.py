@@ -16,6 +16,8 @@ from sync.mappings import load_mappings
 from sync.services import Services
 from sync.worker import Worker
 
+log = logging.getLogger(__name__)
+
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     """Build the app; ``config`` overrides settings read from the environment (tests use it).
@@ -42,10 +44,15 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     app.extensions["worker"] = Worker(services)
 
     from web.api import bp as api
+    from web.readiness import edge_warnings
+    from web.refusals import answer_refusals_as_json
     from web.webhooks import bp as webhooks
 
     app.register_blueprint(webhooks)
     app.register_blueprint(api)
+    answer_refusals_as_json(app)
+    for warning in edge_warnings(settings):
+        log.warning(warning)
 
     @app.get("/health")
     def health() -> Any:

@@ -246,12 +246,16 @@ def setup_command() -> None:
 @click.command("doctor")
 @with_appcontext
 def doctor_command() -> None:
-    """Check every token, scope and id, and say what to fix."""
+    """Check every token, scope and id, and say what to fix; warn of what the web edge refuses."""
     from sync.install import doctor, load_manifest
+    from web.readiness import edge_warnings
 
-    checks = doctor(_services(), load_manifest())
+    services = _services()
+    checks = doctor(services, load_manifest())
     for check in checks:
         click.echo(f"{'✔' if check.ok else '✘'} {check.name}: {check.detail}")
+    for warning in edge_warnings(services.settings):  # worth knowing, not failures
+        click.echo(f"! {warning}")
     if not all(check.ok for check in checks):
         sys.exit(EXIT_FAILED)
 

@@ -109,3 +109,12 @@ def test_demo_wins_a_deal_and_shows_every_service(tmp_path):
     assert done, text
     assert "✔ slack.summary" in text and "✔ customerio.event" in text
     assert "Slack: #onboarding-acme-robotics with 3 members" in text
+
+
+def test_doctor_reads_a_blank_webhook_secret_as_unset_and_warns_of_the_open_edge(sandbox, tmp_path):
+    world = make_world(sandbox, tmp_path, hubspot_client_secret="")
+    result = world.app.test_cli_runner().invoke(args=["doctor"])
+    assert result.exit_code == 1
+    assert "✘ HubSpot webhook secret: HUBSPOT_CLIENT_SECRET is not set" in result.output
+    assert "! PUBLIC_BASE_URL is not set: " in result.output
+    assert "! NOTION_WEBHOOK_TOKEN is not set: " in result.output

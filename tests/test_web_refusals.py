@@ -1,0 +1,118 @@
+"""Every route refuses what it must with a plain sentence, and stores nothing it refused."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from sandbox.customerio_webhooks import sign as customerio_signature
+from sandbox.hubspot_webhooks import HubSpotWebhookSender
+from sandbox.notion_webhooks import sign as notion_signature
+from sync.models import InboxEvent, SignalEvent
+from tests.conftest import make_world
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HUBSPOT_URL = "http://localhost/webhooks/hubspot"
+ROUTES = ("hubspot", "notion", "customerio", "activity")
+PATHS = {
+    "hubspot": "/webhooks/hubspot",
+    "notion": "/webhooks/notion",
+    "customerio": "/webhooks/customerio",
+    "activity": "/api/activity",
+}
+SECRETS = {
+    "hubspot": "hubspot_client_secret",
+    "notion": "notion_webhook_token",
+    "customerio": "customerio_webhook_signing_key",
+    "activity": "activity_api_key",
+}
+CONFIGURED = {
+    "notion_webhook_token": "secret_notion_token_for_tests",
+    "customerio_webhook_signing_key": "cio-signing-key-for-tests",
+    "activity_api_key": "activity-key-for-tests",
+}
+
+
+def valid_body(route: str) -> bytes:
+    """One request each route stores, as its sender would send it."""
+    if route == "hubspot":
+        sender = HubSpotWebhookSender(HUBSPOT_URL, "unused")
+        return json.dumps([sender.event("deal.creation", "101")]).encode()
+    if route == "notion":
+        return (FIXTURES / "notion" / "page_properties_updated.json").read_bytes()
+    if route == "customerio":
+        return (FIXTURES / "customerio" / "email_opened.json").read_bytes()
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return json.dumps([{"domain": "acme.example", "kind": "login", "user": "u", "at": at}]).encode()
+
+
+def signed(route: str, body: bytes, key: str) -> dict[str, str]:
+    """The headers with which each sender authenticates ``body`` under ``key``."""
+    if route == "hubspot":
+        now_ms = int(time.time() * 1000)
+        return HubSpotWebhookSender(HUBSPOT_URL, key).sign("POST", HUBSPOT_URL, body, now_ms)
+    if route == "notion":
+        return {"X-Notion-Signature": notion_signature(body, key)}
+    if route == "customerio":
+        stamp = str(int(time.time()))
+        return {"X-CIO-Timestamp": stamp, "X-CIO-Signature": customerio_signature(key, stamp, body)}
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture(scope="module")
+def edge(shared_sandbox, tmp_path_factory):
+    """One world for the module where every route's secret is set (refusals store nothing)."""
+    return make_world(shared_sandbox, tmp_path_factory.mktemp("edge"), **CONFIGURED)
+
+
+@pytest.fixture(scope="module")
+def unset(shared_sandbox, tmp_path_factory):
+    """One world where every route's secret is blank: empty, spaces or a tab."""
+    blanks = dict(zip(SECRETS.values(), ("", "   ", "\t", ""), strict=True))
+    return make_world(shared_sandbox, tmp_path_factory.mktemp("unset"), **blanks)
+
+
+def key_of(world, route: str) -> str:
+    return getattr(world.services.settings, SECRETS[route]).get_secret_value()
+
+
+def post(world, path: str, body: bytes, headers: dict[str, str]):
+    return world.app.test_client().post(path, data=body, headers=headers)
+
+
+def stored(world) -> int:
+    """Rows any route has kept: the webhook inbox and the signal events."""
+    with world.services.store.session() as session:
+        tables = (InboxEvent, SignalEvent)
+        return sum(session.scalar(select(func.count()).select_from(t)) for t in tables)
+
+
+def refused(world, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """POST; check that nothing was kept; return the status and the error sentence."""
+    before = stored(world)
+    answer = post(world, path, body, headers)
+    assert stored(world) == before
+    return answer.status_code, answer.get_json()["error"]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_each_route_keeps_a_request_signed_with_its_secret(edge, route):
+    body = valid_body(route)
+    before = stored(edge)
+    answer = post(edge, PATHS[route], body, signed(route, body, key_of(edge, route)))
+    assert answer.status_code == 200, answer.get_json()
+    assert stored(edge) == before + 1
+
+
+# ----- a blank secret is no secret ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_blank_secret_shuts_the_route_with_503_naming_the_setting(unset, route):
+    body = valid_body(route)
+    blank = unset.app_config[SECRETS[route]]
+    status, error = refused(unset, PATHS[route], body, signed(route, body, blank))
+    assert status == 503
+    assert error.startswith(f"{SECRETS[route].upper()} is not set: ")
