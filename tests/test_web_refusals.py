@@ -116,3 +116,51 @@ def test_a_blank_secret_shuts_the_route_with_503_naming_the_setting(unset, route
     status, error = refused(unset, PATHS[route], body, signed(route, body, blank))
     assert status == 503
     assert error.startswith(f"{SECRETS[route].upper()} is not set: ")
+
+
+# ----- hostile headers and bodies: 4xx, never 500 ------------------------------------------
+
+NOW_MS, NOW_S, HUGE = "{now_ms}", "{now_s}", "9" * 400
+HOSTILE_HEADERS = {
+    "hubspot v3 timestamp of 400 digits": (
+        "hubspot",
+        {"X-HubSpot-Signature-v3": "c2ln", "X-HubSpot-Request-Timestamp": HUGE},
+    ),
+    "hubspot v3 signature not ASCII": (
+        "hubspot",
+        {"X-HubSpot-Signature-v3": "sïg", "X-HubSpot-Request-Timestamp": NOW_MS},
+    ),
+    "hubspot v1 signature not ASCII": (
+        "hubspot",
+        {"X-HubSpot-Signature": "sïg", "X-HubSpot-Signature-Version": "v1"},
+    ),
+    "notion signature not ASCII": ("notion", {"X-Notion-Signature": "sha256=sïg"}),
+    "customerio timestamp of 400 digits": (
+        "customerio",
+        {"X-CIO-Timestamp": HUGE, "X-CIO-Signature": "ab"},
+    ),
+    "customerio signature not ASCII": (
+        "customerio",
+        {"X-CIO-Timestamp": NOW_S, "X-CIO-Signature": "sïg"},
+    ),
+    "activity key not ASCII": ("activity", {"Authorization": "Bearer kéy"}),
+}
+
+
+@pytest.mark.parametrize(("route", "headers"), HOSTILE_HEADERS.values(), ids=HOSTILE_HEADERS)
+def test_a_hostile_header_is_401_with_a_plain_message(edge, route, headers):
+    now = time.time()
+    values = {"now_ms": str(int(now * 1000)), "now_s": str(int(now))}
+    headers = {name: value.format(**values) for name, value in headers.items()}
+    status, error = refused(edge, PATHS[route], valid_body(route), headers)
+    assert status == 401
+    assert error.startswith(("invalid signature: ", "missing or wrong API key"))
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_json_nested_100000_deep_is_400_even_when_signed(edge, route):
+    status, error = refused(edge, PATHS[route], DEEP, signed(route, DEEP, key_of(edge, route)))
+    assert (status, error) == (400, "the JSON body is nested too deeply")

@@ -10,6 +10,7 @@ from werkzeug.exceptions import Unauthorized
 
 from sync.activity import MAX_EVENTS, BadEvents, store_activity
 from web.readiness import required_secret
+from web.refusals import deep_json_refused
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -22,7 +23,8 @@ def activity() -> Any:
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), key.encode()):
         raise Unauthorized("missing or wrong API key (Authorization: Bearer <key>)")
     try:
-        stored = store_activity(current_app.extensions["store"], request.get_data(cache=False))
+        with deep_json_refused():
+            stored = store_activity(current_app.extensions["store"], request.get_data(cache=False))
     except BadEvents as exc:
         return jsonify(error=str(exc), limit=MAX_EVENTS), 400
     answer = {"accepted": stored.new, "duplicates": stored.duplicates}

@@ -19,6 +19,7 @@ from sync.inbox import (
     store_notion_event,
 )
 from web.readiness import required_secret
+from web.refusals import deep_json_refused
 from web.signatures import (
     InvalidSignature,
     verify_customerio_signature,
@@ -58,7 +59,8 @@ def _intake(
         log.warning("refused a request to %s: %s", request.path, exc)
         raise Unauthorized(f"invalid signature: {exc}") from exc
     try:
-        received = store(body)
+        with deep_json_refused():
+            received = store(body)
     except (MalformedBatch, BadEvents) as exc:
         raise BadRequest(str(exc)) from exc
     worker = current_app.extensions.get("worker")
