@@ -164,3 +164,42 @@ DEEP = b"[" * 100_000 + b"]" * 100_000
 def test_json_nested_100000_deep_is_400_even_when_signed(edge, route):
     status, error = refused(edge, PATHS[route], DEEP, signed(route, DEEP, key_of(edge, route)))
     assert (status, error) == (400, "the JSON body is nested too deeply")
+
+
+# ----- Notion's unsigned handshake ---------------------------------------------------------
+
+HANDSHAKE = (FIXTURES / "notion" / "verification.json").read_bytes()
+
+
+def test_the_unsigned_handshake_is_refused_once_the_notion_token_is_set(edge):
+    status, error = refused(edge, PATHS["notion"], HANDSHAKE, {})
+    assert status == 401 and "NOTION_WEBHOOK_TOKEN is set" in error
+
+
+def test_the_handshake_is_kept_while_no_token_is_set(unset):
+    answer = post(unset, PATHS["notion"], HANDSHAKE, {})
+    assert (answer.status_code, answer.get_json()) == (200, {"received": "verification"})
+
+
+NOT_A_HANDSHAKE = {
+    "token not a string": b'{"verification_token": 5}',
+    "token empty": b'{"verification_token": ""}',
+    "token over 200 characters": json.dumps({"verification_token": "s" * 201}).encode(),
+    "no token": b'{"type": "page.created", "note": "verification_token"}',
+    "a list": b'["verification_token"]',
+    "not JSON": b'verification_token: "secret_x"',
+    "nested 2,000 deep": b"[" * 2000 + b"]" * 2000,
+}
+
+
+@pytest.mark.parametrize("body", NOT_A_HANDSHAKE.values(), ids=NOT_A_HANDSHAKE)
+def test_an_unsigned_body_that_is_not_a_handshake_is_400(unset, body):
+    status, error = refused(unset, PATHS["notion"], body, {})
+    assert status == 400
+    assert error.startswith(("an unsigned request here must be", "the JSON body is nested"))
+
+
+def test_an_unsigned_body_over_4_kb_is_413(unset):
+    body = json.dumps({"verification_token": "secret_x", "padding": "x" * 4096}).encode()
+    status, error = refused(unset, PATHS["notion"], body, {})
+    assert status == 413 and "at most 4096 bytes" in error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
@@ -18,6 +19,7 @@ from sync.inbox import (
     store_hubspot_batch,
     store_notion_event,
 )
+from web.notion_handshake import verification_token
 from web.readiness import required_secret
 from web.refusals import deep_json_refused
 from web.signatures import (
@@ -93,11 +95,10 @@ def hubspot() -> Any:
 def notion() -> Any:
     """Notion's integration webhooks: a fast path to the progress poll (the poll stays the net)."""
     store = current_app.extensions["store"]
-    if "X-Notion-Signature" not in request.headers:
-        body = request.get_data(cache=True)
-        if b'"verification_token"' in body:
-            keep_notion_verification(store, body)  # the one-time handshake carries no signature
-            return jsonify(received="verification"), 200
+    if "X-Notion-Signature" not in request.headers:  # only the one-time handshake is unsigned
+        token = verification_token(request, current_app.extensions["settings"])
+        keep_notion_verification(store, json.dumps({"verification_token": token}).encode())
+        return jsonify(received="verification")
     return _intake(
         "notion_webhook_token",
         lambda token, body: verify_notion_signature(
