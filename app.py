@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     services = Services(settings=settings, store=store, mappings=mappings, queue=queue)
 
     app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes  # larger: 413, left unread
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]

@@ -1,5 +1,6 @@
 """Every route refuses what it must with a plain sentence, and stores nothing it refused."""
 
+import io
 import json
 import time
 from pathlib import Path
@@ -203,3 +204,73 @@ def test_an_unsigned_body_over_4_kb_is_413(unset):
     body = json.dumps({"verification_token": "secret_x", "padding": "x" * 4096}).encode()
     status, error = refused(unset, PATHS["notion"], body, {})
     assert status == 413 and "at most 4096 bytes" in error
+
+
+# ----- the body cap --------------------------------------------------------------------------
+
+
+class Announced100MB(io.RawIOBase):
+    """A request body announced as 100 MB that records how much of it the app read."""
+
+    size = 100 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self.position = self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True  # the test client measures the body by seeking to its end
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self.position = offset + {io.SEEK_SET: 0, io.SEEK_CUR: self.position}.get(whence, self.size)
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+    def readinto(self, buffer) -> int:
+        count = min(len(buffer), self.size - self.position)
+        buffer[:count] = b" " * count
+        self.position += count
+        self.read_bytes += count
+        return count
+
+
+HUGE_BODY_REQUESTS = {
+    "hubspot unsigned": ("edge", "hubspot", {}),
+    "notion with a signature header": ("edge", "notion", {"X-Notion-Signature": "sha256=00"}),
+    "notion handshake": ("unset", "notion", {}),
+    "customerio unsigned": ("edge", "customerio", {}),
+    "activity with its key": ("edge", "activity", {"Authorization": "Bearer {key}"}),
+}
+
+
+@pytest.mark.parametrize(
+    ("world", "route", "headers"), HUGE_BODY_REQUESTS.values(), ids=HUGE_BODY_REQUESTS
+)
+def test_a_100_mb_body_is_413_before_a_byte_of_it_is_read(request, world, route, headers):
+    world = request.getfixturevalue(world)
+    body = Announced100MB()
+    headers = {
+        name: value.format(key=CONFIGURED["activity_api_key"]) for name, value in headers.items()
+    }
+    before = stored(world)
+    answer = world.app.test_client().post(PATHS[route], input_stream=body, headers=headers)
+    assert answer.status_code == 413 and answer.get_json()["error"]
+    assert body.read_bytes == 0 and stored(world) == before
+
+
+def test_hubspots_largest_batch_fits_under_the_cap(edge):
+    sender = HubSpotWebhookSender(HUBSPOT_URL, "unused")
+    long_value = "x" * 2000  # property values far longer than a deal stage
+    events = [
+        sender.event("deal.propertyChange", str(1000 + n), property_name="description",
+                     property_value=long_value)
+        for n in range(100)
+    ]  # fmt: skip
+    body = json.dumps(events).encode()
+    assert len(body) < edge.services.settings.max_request_bytes
+    answer = post(edge, PATHS["hubspot"], body, signed("hubspot", body, key_of(edge, "hubspot")))
+    assert answer.get_json() == {"new": 100, "duplicates": 0, "malformed": 0}
