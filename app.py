@@ -66,13 +66,13 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
 
 def start_worker(app: Flask) -> Worker:
-    """Run the in-process worker (``flask run`` and the demo call this; tests tick by hand)."""
+    """Run the in-process worker (``flask serve`` and the demo call this; tests tick by hand)."""
     worker: Worker = app.extensions["worker"]
     worker.start()
     return worker
 
 
 if __name__ == "__main__":
-    application = create_app()
-    start_worker(application)
-    application.run()
+    from web.server import Server
+
+    Server(create_app(), "127.0.0.1", 5000).run()  # as `flask --app app serve` does

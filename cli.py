@@ -7,6 +7,7 @@ Exit codes are for scripts: 0 done, 1 failed (a person must act), 2 unknown deal
 
 from __future__ import annotations
 
+import signal
 import sys
 from datetime import datetime
 from typing import Any
@@ -30,18 +31,14 @@ def _services() -> Any:
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve_command(host: str, port: int) -> None:
-    """Serve the app and run its worker in this process."""
-    from werkzeug.serving import run_simple
+@click.option("--threads", default=8, show_default=True, type=int, help="request threads")
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve the app (waitress) and run its worker and periodic passes in this one process."""
+    from web.server import Server
 
-    from app import start_worker
-
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    worker = start_worker(app)
-    try:
-        run_simple(host, port, app, threaded=True)
-    finally:
-        worker.stop()
+    server = Server(current_app._get_current_object(), host, port, threads)  # type: ignore[attr-defined]
+    signal.signal(signal.SIGTERM, lambda *_: server.close())  # a clean stop, as on Ctrl-C
+    server.run()
 
 
 db_group = AppGroup("db", help="Database schema.")

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     webhook_max_age_seconds: int = 300
     # The largest request body read: HubSpot's biggest batch (100 events) is a few hundred KB.
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+    # A client that sends nothing for this long (a stalled upload, an idle keep-alive) is cut off.
+    client_timeout_seconds: int = Field(default=30, ge=1)
     # The catch-up asks HubSpot for won deals whose webhook never came (HubSpot stops retrying
     # after about a day); each run looks back this much before the last one, for search lag.
     catchup_interval_minutes: float = Field(default=60.0, gt=0)
