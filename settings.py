@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)
     # A client that sends nothing for this long (a stalled upload, an idle keep-alive) is cut off.
     client_timeout_seconds: int = Field(default=30, ge=1)
+    # Refuse HubSpot's v1/v2 signatures; off by default, as HubSpot's legacy apps send them.
+    require_hubspot_v3_signatures: bool = False
     # The catch-up asks HubSpot for won deals whose webhook never came (HubSpot stops retrying
     # after about a day); each run looks back this much before the last one, for search lag.
     catchup_interval_minutes: float = Field(default=60.0, gt=0)

@@ -39,8 +39,11 @@ def verify_hubspot_signature(
     headers: Mapping[str, str],
     now: float | None = None,
     max_age: int = MAX_AGE_SECONDS,
+    require_v3: bool = False,
 ) -> str:
-    """Raise InvalidSignature unless the request is HubSpot's; return the version that matched."""
+    """Raise InvalidSignature unless the request is HubSpot's; return the version that matched.
+
+    v1/v2 (no timestamp, so replayable) are accepted unless ``require_v3``."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -50,6 +53,10 @@ def verify_hubspot_signature(
         timestamp = headers.get("X-HubSpot-Request-Timestamp", "")
         _check_fresh("X-HubSpot-Request-Timestamp", timestamp, 1000, now, max_age)
         return _check(v3, client_secret, text, signed_uri(uri), method, "v3", timestamp)
+    if require_v3:
+        raise InvalidSignature(
+            "no X-HubSpot-Signature-v3 header, and REQUIRE_HUBSPOT_V3_SIGNATURES refuses v1/v2"
+        )
     signature = headers.get("X-HubSpot-Signature")
     if not signature:
         raise InvalidSignature("no X-HubSpot-Signature-v3 or X-HubSpot-Signature header")

@@ -83,6 +83,7 @@ def hubspot() -> Any:
             body=body,
             headers=request.headers,
             max_age=settings.webhook_max_age_seconds,
+            require_v3=settings.require_hubspot_v3_signatures,
         )
 
     return _intake(
