@@ -4,12 +4,15 @@ import shutil
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from app import create_app
+from cli import CommandFailed, printable
 from sync.mappings import MappingError
+from sync.models import Onboarding
 from tests.conftest import make_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,3 +121,38 @@ def test_doctor_reads_a_blank_webhook_secret_as_unset_and_warns_of_the_open_edge
     assert "✘ HubSpot webhook secret: HUBSPOT_CLIENT_SECRET is not set" in result.output
     assert "! PUBLIC_BASE_URL is not set: " in result.output
     assert "! NOTION_WEBHOOK_TOKEN is not set: " in result.output
+
+
+@pytest.mark.parametrize(
+    ("vendor_text", "shown"),
+    [
+        ("\x1b]0;owned\x07Acme", "Acme"),  # retitles the terminal window
+        ("\x1b]8;;https://evil.example\x1b\\Acme\x1b]8;;\x1b\\", "Acme"),  # a hidden link
+        ("Acme\x1b[2J\x1b[1;1H", "Acme"),  # clears the screen, moves the cursor
+        ("Ac\x9b31mme\x1bc", "Ac31mme"),  # 8-bit CSI, reset: the controls go, text stays
+        ("Acme\rFAKE\x08\x00\x7f", "AcmeFAKE"),
+        ("Ștefan & Søn ✔\tline\nnext", "Ștefan & Søn ✔\tline\nnext"),
+    ],
+)
+def test_printable_strips_terminal_controls_and_keeps_text(vendor_text, shown):
+    assert printable(vendor_text) == shown
+    assert CommandFailed(vendor_text).format_message() == shown
+
+
+def test_cli_output_of_vendor_data_carries_no_terminal_escapes(sandbox, tmp_path):
+    world = make_world(sandbox, tmp_path)
+    token = "\x1b]0;owned\x07secret_token\x1b[2J"
+    handshake = {"verification_token": token}
+    assert world.app.test_client().post("/webhooks/notion", json=handshake).status_code == 200
+    with world.services.store.session() as session:
+        session.add(
+            Onboarding(
+                deal_id="901", company_name="\x1b[31mAcme\x1b[0m\r", status="active",
+                won_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    runner = world.app.test_cli_runner()
+    printed = runner.invoke(args=["onboarding", "notion-token"]).output
+    listed = runner.invoke(args=["onboarding", "list"]).output
+    assert printed == "secret_token\n"
+    assert "Acme" in listed and "\x1b" not in listed and "\r" not in listed
