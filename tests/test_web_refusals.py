@@ -274,3 +274,10 @@ def test_hubspots_largest_batch_fits_under_the_cap(edge):
     assert len(body) < edge.services.settings.max_request_bytes
     answer = post(edge, PATHS["hubspot"], body, signed("hubspot", body, key_of(edge, "hubspot")))
     assert answer.get_json() == {"new": 100, "duplicates": 0, "malformed": 0}
+
+
+@pytest.mark.parametrize("route", ["notion", "customerio", "activity"])
+def test_a_signed_body_that_is_not_json_is_400(edge, route):
+    body = b'{"id": "1", "type": '  # HubSpot's own case, kept for a person: test_webhooks.py
+    status, error = refused(edge, PATHS[route], body, signed(route, body, key_of(edge, route)))
+    assert status == 400 and "JSON" in error
