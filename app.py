@@ -18,6 +18,8 @@ from sync.mappings import load_mappings
 from sync.services import Services
 from sync.store.db import Store
 
+log = logging.getLogger(__name__)
+
 
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     """Build the app; ``config`` overrides settings read from the environment (tests use it).
@@ -37,6 +39,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     services = Services(settings=settings, store=store, mappings=mappings, queue=queue)
 
     app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes  # larger: 413, left unread
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
@@ -44,10 +47,15 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     app.extensions["worker"] = Worker(services)
 
     from web.api import bp as api
+    from web.readiness import edge_warnings
+    from web.refusals import answer_refusals_as_json
     from web.webhooks import bp as webhooks
 
     app.register_blueprint(webhooks)
     app.register_blueprint(api)
+    answer_refusals_as_json(app)
+    for warning in edge_warnings(settings):
+        log.warning(warning)
 
     @app.get("/health")
     def health() -> Any:
@@ -75,13 +83,13 @@ def create_installed_app(config: dict[str, Any], notion_parent_page_id: str) -> 
 
 
 def start_worker(app: Flask) -> Worker:
-    """Run the in-process worker (``flask run`` and the demo call this; tests tick by hand)."""
+    """Run the in-process worker (``flask serve`` and the demo call this; tests tick by hand)."""
     worker: Worker = app.extensions["worker"]
     worker.start()
     return worker
 
 
 if __name__ == "__main__":
-    application = create_app()
-    start_worker(application)
-    application.run()
+    from web.server import Server
+
+    Server(create_app(), "127.0.0.1", 5000).run()  # as `flask --app app serve` does

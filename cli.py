@@ -7,6 +7,8 @@ Exit codes are for scripts: 0 done, 1 failed (a person must act), 2 unknown deal
 
 from __future__ import annotations
 
+import re
+import signal
 import sys
 from datetime import datetime
 from typing import Any
@@ -21,6 +23,32 @@ from sync.store.models import Job, LedgerStep, Onboarding
 
 EXIT_DONE, EXIT_FAILED, EXIT_UNKNOWN, EXIT_IN_PROGRESS = 0, 1, 2, 3
 
+# Vendor text (names, errors, tokens) must not move the cursor, retitle the terminal or hide a
+# line: escape sequences go whole, then every other control character but newline and tab.
+_TERMINAL_CONTROLS = re.compile(
+    r"\x1b[P\]X^_][^\x07\x1b]*(?:\x07|\x1b\\)?"  # strings: OSC (title, link), DCS, APC ...
+    r"|\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves, erasing
+    r"|\x1b[ -/]*[0-~]?"  # any other escape, or ESC alone
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # C0 but tab and newline, DEL, C1
+)
+
+
+def printable(text: str) -> str:
+    """``text`` with every terminal escape and control character removed (but \\n and \\t)."""
+    return _TERMINAL_CONTROLS.sub("", text)
+
+
+def say(text: str, err: bool = False) -> None:
+    """Print one line; every command's output goes through here, so through printable()."""
+    click.echo(printable(text), err=err)
+
+
+class CommandFailed(click.ClickException):
+    """Exit 1 with a message, made printable like every other line (it may quote a vendor)."""
+
+    def format_message(self) -> str:
+        return printable(self.message)
+
 
 def _services() -> Any:
     return current_app.extensions["services"]
@@ -30,18 +58,14 @@ def _services() -> Any:
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve_command(host: str, port: int) -> None:
-    """Serve the app and run its worker in this process."""
-    from werkzeug.serving import run_simple
+@click.option("--threads", default=8, show_default=True, type=int, help="request threads")
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve the app (waitress) and run its worker and periodic passes in this one process."""
+    from web.server import Server
 
-    from app import start_worker
-
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    worker = start_worker(app)
-    try:
-        run_simple(host, port, app, threaded=True)
-    finally:
-        worker.stop()
+    server = Server(current_app._get_current_object(), host, port, threads)  # type: ignore[attr-defined]
+    signal.signal(signal.SIGTERM, lambda *_: server.close())  # a clean stop, as on Ctrl-C
+    server.run()
 
 
 db_group = AppGroup("db", help="Database schema.")
@@ -51,7 +75,7 @@ db_group = AppGroup("db", help="Database schema.")
 def db_upgrade() -> None:
     """Apply migrations (also done at every start)."""
     _services().store.upgrade()
-    click.echo("database is at the newest migration")
+    say("database is at the newest migration")
 
 
 onboarding_group = AppGroup("onboarding", help="Inspect and repair onboardings.")
@@ -67,18 +91,18 @@ def status_command(deal_id: str) -> None:
         onboarding = session.scalar(select(Onboarding).where(Onboarding.deal_id == deal_id))
         steps = list(onboarding.steps) if onboarding else []
     if job is None and onboarding is None:
-        click.echo(f"deal {deal_id}: no onboarding and no kickoff queued", err=True)
+        say(f"deal {deal_id}: no onboarding and no kickoff queued", err=True)
         sys.exit(EXIT_UNKNOWN)
     if onboarding is not None:
-        click.echo(
+        say(
             f"deal {deal_id}: {onboarding.company_name or '?'} · segment {onboarding.segment} · "
             f"playbook {onboarding.playbook} · status {onboarding.status}"
         )
     if job is not None:
         line = f"kickoff job: {job.status} (attempts {job.attempts})"
-        click.echo(line + (f" · last error: {job.last_error}" if job.last_error else ""))
+        say(line + (f" · last error: {job.last_error}" if job.last_error else ""))
     for step in steps:
-        click.echo(_step_line(step))
+        say(_step_line(step))
     state = job.status if job is not None else "done"
     if state == "failed" or (onboarding is not None and onboarding.status == "failed"):
         sys.exit(EXIT_FAILED)
@@ -98,9 +122,9 @@ def _step_line(step: LedgerStep) -> str:
 def retry_command(deal_id: str) -> None:
     """Run a deal's kickoff again now: done steps are kept, failed ones are tried again."""
     if not _services().queue.requeue("kickoff", deal_id):
-        click.echo(f"deal {deal_id}: no kickoff to retry (unknown, or running now)", err=True)
+        say(f"deal {deal_id}: no kickoff to retry (unknown, or running now)", err=True)
         sys.exit(EXIT_UNKNOWN)
-    click.echo(f"deal {deal_id}: kickoff queued again; the worker picks it up within seconds")
+    say(f"deal {deal_id}: kickoff queued again; the worker picks it up within seconds")
 
 
 @onboarding_group.command("list")
@@ -109,9 +133,9 @@ def list_command() -> None:
     with _services().store.session() as session:
         rows = session.scalars(select(Onboarding).order_by(Onboarding.id)).all()
     for row in rows:
-        click.echo(f"{row.deal_id:<16} {row.status:<10} {row.segment or '':<12} {row.company_name}")
+        say(f"{row.deal_id:<16} {row.status:<10} {row.segment or '':<12} {row.company_name}")
     if not rows:
-        click.echo("no onboardings yet")
+        say("no onboardings yet")
 
 
 @onboarding_group.command("repair")
@@ -125,21 +149,21 @@ def repair_command(deal_id: str) -> None:
         onboarding = session.scalar(select(Onboarding).where(Onboarding.deal_id == deal_id))
     job = services.queue.get("kickoff", deal_id)
     if onboarding is None:
-        click.echo(f"deal {deal_id}: no onboarding to repair", err=True)
+        say(f"deal {deal_id}: no onboarding to repair", err=True)
         sys.exit(EXIT_UNKNOWN)
     if job is not None and job.status in ("queued", "running", "retrying"):
-        click.echo(f"deal {deal_id}: the kickoff is still running; repair after it", err=True)
+        say(f"deal {deal_id}: the kickoff is still running; repair after it", err=True)
         sys.exit(EXIT_IN_PROGRESS)
     if onboarding.ended_at is not None:
-        click.echo(f"deal {deal_id}: the onboarding is {onboarding.status}; nothing to repair")
+        say(f"deal {deal_id}: the onboarding is {onboarding.status}; nothing to repair")
         return
     try:
         repaired = repair(services, deal_id)
     except ConnectorError as exc:
-        click.echo(f"deal {deal_id}: repair stopped: {exc}", err=True)
+        say(f"deal {deal_id}: repair stopped: {exc}", err=True)
         sys.exit(EXIT_FAILED)
     for line in repaired or ["nothing to repair: the project and the channel are there"]:
-        click.echo(f"deal {deal_id}: {line}")
+        say(f"deal {deal_id}: {line}")
 
 
 @onboarding_group.command("catch-up")
@@ -156,17 +180,15 @@ def catch_up_command(since: str, until: str | None) -> None:
         raise click.BadParameter("must be later than --since", param_hint="--until")
 
     def progress(page: PageDone) -> None:
-        click.echo(
-            f"  {page.pipeline}/{page.stage}: {page.deals} deals, {page.queued} newly queued"
-        )
+        say(f"  {page.pipeline}/{page.stage}: {page.deals} deals, {page.queued} newly queued")
 
     try:
         result = catch_up(services, start, end, on_page=progress)
     except ConnectorError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(result.summary())
+        raise CommandFailed(str(exc)) from exc
+    say(result.summary())
     if result.queued:
-        click.echo("the running app's worker starts their kickoffs within seconds")
+        say("the running app's worker starts their kickoffs within seconds")
 
 
 def _moment(value: str, option: str, tz: Any) -> datetime:
@@ -196,8 +218,8 @@ def rescan_command() -> None:
         with click.progressbar(length=known or 1, label="Notion task pages") as bar:
             tick = progress_tick(services, full=True, on_batch=bar.update)
     except ConnectorError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(
+        raise CommandFailed(str(exc)) from exc
+    say(
         f"{tick.applied.pages} pages read, {tick.applied.tasks_changed} tasks changed; "
         f"{tick.refreshed.changed} onboardings written to HubSpot "
         f"({tick.refreshed.hubspot_calls} batch calls)"
@@ -211,9 +233,9 @@ def notion_token_command() -> None:
 
     token = latest_notion_verification(_services().store)
     if token is None:
-        click.echo("no verification request from Notion has arrived yet", err=True)
+        say("no verification request from Notion has arrived yet", err=True)
         sys.exit(EXIT_UNKNOWN)
-    click.echo(token)
+    say(token)
 
 
 @click.command("setup")
@@ -226,32 +248,36 @@ def setup_command() -> None:
     settings = services.settings
     try:
         for line in install_hubspot(services, load_manifest()):
-            click.echo(line)
+            say(line)
         if settings.notion_projects_database_id and settings.notion_tasks_database_id:
-            click.echo("Notion databases are configured; nothing to create")
+            say("Notion databases are configured; nothing to create")
         elif settings.notion_parent_page_id:
             projects, tasks = install_notion(services, settings.notion_parent_page_id)
-            click.echo("Notion databases created. Put these in the app's environment:")
-            click.echo(f"  NOTION_PROJECTS_DATABASE_ID={projects}")
-            click.echo(f"  NOTION_TASKS_DATABASE_ID={tasks}")
+            say("Notion databases created. Put these in the app's environment:")
+            say(f"  NOTION_PROJECTS_DATABASE_ID={projects}")
+            say(f"  NOTION_TASKS_DATABASE_ID={tasks}")
         else:
-            raise click.ClickException(
+            raise CommandFailed(
                 "set NOTION_PARENT_PAGE_ID (a page shared with the integration) so the "
                 "databases can be created under it"
             )
     except ConnectorError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise CommandFailed(str(exc)) from exc
 
 
 @click.command("doctor")
 @with_appcontext
 def doctor_command() -> None:
-    """Check every token, scope and id, and say what to fix."""
+    """Check every token, scope and id, and say what to fix; warn of what the web edge refuses."""
     from sync.install import doctor, load_manifest
+    from web.readiness import edge_warnings
 
-    checks = doctor(_services(), load_manifest())
+    services = _services()
+    checks = doctor(services, load_manifest())
     for check in checks:
-        click.echo(f"{'✔' if check.ok else '✘'} {check.name}: {check.detail}")
+        say(f"{'✔' if check.ok else '✘'} {check.name}: {check.detail}")
+    for warning in edge_warnings(services.settings):  # worth knowing, not failures
+        say(f"! {warning}")
     if not all(check.ok for check in checks):
         sys.exit(EXIT_FAILED)
 

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent
+
+
+def _unset_when_blank(value: Any) -> Any:
+    """`NAME=` (or spaces) means unset: an empty key would be a key anyone can sign with."""
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return None if isinstance(text, str) and not text.strip() else value
+
+
+# Every secret setting has this type, so "set" always means "has a usable value".
+Secret = Annotated[SecretStr | None, BeforeValidator(_unset_when_blank)]
 
 
 class Settings(BaseSettings):
@@ -26,16 +37,16 @@ class Settings(BaseSettings):
     slack_api_base: str = "https://slack.com/api/"
     customerio_track_api_base: str = "https://track.customer.io/api/v1"
 
-    hubspot_access_token: SecretStr | None = None
-    hubspot_client_secret: SecretStr | None = None
-    notion_token: SecretStr | None = None
-    notion_webhook_token: SecretStr | None = None
-    slack_bot_token: SecretStr | None = None
-    slack_signing_secret: SecretStr | None = None
-    customerio_site_id: SecretStr | None = None
-    customerio_api_key: SecretStr | None = None
-    customerio_webhook_signing_key: SecretStr | None = None  # reporting webhooks' signing key
-    activity_api_key: SecretStr | None = None  # Bearer key of POST /api/activity
+    hubspot_access_token: Secret = None
+    hubspot_client_secret: Secret = None
+    notion_token: Secret = None
+    notion_webhook_token: Secret = None
+    slack_bot_token: Secret = None
+    slack_signing_secret: Secret = None
+    customerio_site_id: Secret = None
+    customerio_api_key: Secret = None
+    customerio_webhook_signing_key: Secret = None  # reporting webhooks' signing key
+    activity_api_key: Secret = None  # Bearer key of POST /api/activity
 
     notion_parent_page_id: str | None = None
     notion_projects_database_id: str | None = None
@@ -58,6 +69,12 @@ class Settings(BaseSettings):
     health_max_wait_seconds: float = Field(default=600.0, gt=0)
     trusted_proxies: int = Field(default=0, ge=0)
     webhook_max_age_seconds: int = 300
+    # The largest request body read: HubSpot's biggest batch (100 events) is a few hundred KB.
+    max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+    # A client that sends nothing for this long (a stalled upload, an idle keep-alive) is cut off.
+    client_timeout_seconds: int = Field(default=30, ge=1)
+    # Refuse HubSpot's v1/v2 signatures; off by default, as HubSpot's legacy apps send them.
+    require_hubspot_v3_signatures: bool = False
     # The catch-up asks HubSpot for won deals whose webhook never came (HubSpot stops retrying
     # after about a day); each run looks back this much before the last one, for search lag.
     catchup_interval_minutes: float = Field(default=60.0, gt=0)

@@ -4,11 +4,14 @@ import shutil
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sync.models import Onboarding
 
 from app import create_app
+from cli import CommandFailed, printable
 from sync.mappings import MappingError
 from tests.conftest import make_world
 
@@ -109,3 +112,47 @@ def test_demo_wins_a_deal_and_shows_every_service(tmp_path):
     assert done, text
     assert "✔ slack.summary" in text and "✔ customerio.event" in text
     assert "Slack: #onboarding-acme-robotics with 3 members" in text
+
+
+def test_doctor_reads_a_blank_webhook_secret_as_unset_and_warns_of_the_open_edge(sandbox, tmp_path):
+    world = make_world(sandbox, tmp_path, hubspot_client_secret="")
+    result = world.app.test_cli_runner().invoke(args=["doctor"])
+    assert result.exit_code == 1
+    assert "✘ HubSpot webhook secret: HUBSPOT_CLIENT_SECRET is not set" in result.output
+    assert "! PUBLIC_BASE_URL is not set: " in result.output
+    assert "! NOTION_WEBHOOK_TOKEN is not set: " in result.output
+
+
+@pytest.mark.parametrize(
+    ("vendor_text", "shown"),
+    [
+        ("\x1b]0;owned\x07Acme", "Acme"),  # retitles the terminal window
+        ("\x1b]8;;https://evil.example\x1b\\Acme\x1b]8;;\x1b\\", "Acme"),  # a hidden link
+        ("Acme\x1b[2J\x1b[1;1H", "Acme"),  # clears the screen, moves the cursor
+        ("Ac\x9b31mme\x1bc", "Ac31mme"),  # 8-bit CSI, reset: the controls go, text stays
+        ("Acme\rFAKE\x08\x00\x7f", "AcmeFAKE"),
+        ("Ștefan & Søn ✔\tline\nnext", "Ștefan & Søn ✔\tline\nnext"),
+    ],
+)
+def test_printable_strips_terminal_controls_and_keeps_text(vendor_text, shown):
+    assert printable(vendor_text) == shown
+    assert CommandFailed(vendor_text).format_message() == shown
+
+
+def test_cli_output_of_vendor_data_carries_no_terminal_escapes(sandbox, tmp_path):
+    world = make_world(sandbox, tmp_path)
+    token = "\x1b]0;owned\x07secret_token\x1b[2J"
+    handshake = {"verification_token": token}
+    assert world.app.test_client().post("/webhooks/notion", json=handshake).status_code == 200
+    with world.services.store.session() as session:
+        session.add(
+            Onboarding(
+                deal_id="901", company_name="\x1b[31mAcme\x1b[0m\r", status="active",
+                won_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    runner = world.app.test_cli_runner()
+    printed = runner.invoke(args=["onboarding", "notion-token"]).output
+    listed = runner.invoke(args=["onboarding", "list"]).output
+    assert printed == "secret_token\n"
+    assert "Acme" in listed and "\x1b" not in listed and "\r" not in listed

@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -36,3 +37,18 @@ def test_health_says_what_is_stuck_when_events_or_jobs_wait_too_long(tmp_path):
     while (job := services.queue.claim("test")) is not None:
         services.queue.complete(job)
     assert app.test_client().get("/health").status_code == 200
+
+
+def test_start_up_warns_of_each_missing_setting_by_name(tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="app")
+    create_app(
+        {
+            "database_url": f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "hubspot_client_secret": "   ",
+            "activity_api_key": "set",
+        }
+    )
+    warned = [record.getMessage() for record in caplog.records if record.name == "app"]
+    for name in ("HUBSPOT_CLIENT_SECRET", "NOTION_WEBHOOK_TOKEN", "PUBLIC_BASE_URL"):
+        assert any(line.startswith(f"{name} is not set: ") for line in warned), name
+    assert not any("ACTIVITY_API_KEY" in line for line in warned)

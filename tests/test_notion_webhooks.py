@@ -34,7 +34,8 @@ def rows(world):
         return [(r.source, r.kind, r.status) for r in session.query(InboxEvent).order_by("id")]
 
 
-def test_the_verification_handshake_is_kept_and_its_token_shown_to_the_admin(hooked):
+def test_the_verification_handshake_is_kept_and_its_token_shown_to_the_admin(sandbox, tmp_path):
+    hooked = make_world(sandbox, tmp_path)  # the handshake comes before the token is configured
     body = (FIXTURES / "verification.json").read_bytes()
     answer = hooked.app.test_client().post("/webhooks/notion", data=body)
     assert answer.status_code == 200

@@ -206,3 +206,17 @@ def test_redelivered_events_are_counted_not_stored_twice(world):
     assert answer.get_json() == {"new": 0, "duplicates": 1, "malformed": 0}
     (row,) = inbox_rows(world)
     assert row.deliveries == 2
+
+
+def test_with_v3_required_a_v1_only_delivery_is_refused_and_v3_still_accepted(sandbox, tmp_path):
+    from tests.conftest import make_world
+
+    world = make_world(sandbox, tmp_path, require_hubspot_v3_signatures=True)
+    body, headers = signed_request(world, [world.won("101")])
+    legacy = {k: v for k, v in headers.items() if "v3" not in k and "Timestamp" not in k}
+    refused = world.app.test_client().post("/webhooks/hubspot", data=body, headers=legacy)
+    assert refused.status_code == 401
+    assert "REQUIRE_HUBSPOT_V3_SIGNATURES" in refused.get_json()["error"]
+    assert inbox_rows(world) == []
+    answer = world.app.test_client().post("/webhooks/hubspot", data=body, headers=headers)
+    assert answer.status_code == 200

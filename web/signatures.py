@@ -39,8 +39,11 @@ def verify_hubspot_signature(
     headers: Mapping[str, str],
     now: float | None = None,
     max_age: int = MAX_AGE_SECONDS,
+    require_v3: bool = False,
 ) -> str:
-    """Raise InvalidSignature unless the request is HubSpot's; return the version that matched."""
+    """Raise InvalidSignature unless the request is HubSpot's; return the version that matched.
+
+    v1/v2 (no timestamp, so replayable) are accepted unless ``require_v3``."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -48,8 +51,12 @@ def verify_hubspot_signature(
     v3 = headers.get("X-HubSpot-Signature-v3")
     if v3:
         timestamp = headers.get("X-HubSpot-Request-Timestamp", "")
-        _check_fresh(timestamp, time.time() if now is None else now, max_age)
+        _check_fresh("X-HubSpot-Request-Timestamp", timestamp, 1000, now, max_age)
         return _check(v3, client_secret, text, signed_uri(uri), method, "v3", timestamp)
+    if require_v3:
+        raise InvalidSignature(
+            "no X-HubSpot-Signature-v3 header, and REQUIRE_HUBSPOT_V3_SIGNATURES refuses v1/v2"
+        )
     signature = headers.get("X-HubSpot-Signature")
     if not signature:
         raise InvalidSignature("no X-HubSpot-Signature-v3 or X-HubSpot-Signature header")
@@ -59,13 +66,24 @@ def verify_hubspot_signature(
     return _check(signature, client_secret, text, uri, method, version, None)
 
 
-def _check_fresh(timestamp: str, now: float, max_age: int) -> None:
+def _check_fresh(
+    header: str, timestamp: str | None, per_second: int, now: float | None, max_age: int
+) -> None:
+    """Refuse a missing, non-numeric or stale timestamp. The arithmetic is on integers, so a
+    400-digit timestamp is merely stale (as a float it overflowed into a 500)."""
     try:
-        sent = int(timestamp) / 1000
+        sent = int(timestamp or "")
     except ValueError as exc:
-        raise InvalidSignature("X-HubSpot-Request-Timestamp is missing or not a number") from exc
-    if abs(now - sent) > max_age:
-        raise InvalidSignature(f"timestamp is {int(now - sent)} s away from now (limit {max_age})")
+        raise InvalidSignature(f"{header} is missing or not a number") from exc
+    current = int((time.time() if now is None else now) * per_second)
+    if abs(current - sent) > max_age * per_second:
+        raise InvalidSignature(f"{header} is more than {max_age} s away from now")
+
+
+def _matches(expected: str, given: str) -> bool:
+    """Constant-time comparison; a header with non-ASCII characters, which compare_digest
+    refuses with a TypeError, simply does not match."""
+    return given.isascii() and hmac.compare_digest(expected, given)
 
 
 def _check(
@@ -77,7 +95,7 @@ def _check(
         expected = Signature.get_signature(secret, body, version, uri, method, ts)
     except InvalidSignatureVersionError as exc:
         raise InvalidSignature(str(exc)) from exc
-    if not hmac.compare_digest(expected, signature):
+    if not _matches(expected, signature):
         raise InvalidSignature(f"{version} signature does not match")
     return version
 
@@ -87,7 +105,7 @@ def verify_notion_signature(token: str, body: bytes, header: str | None) -> None
     if not header or not header.startswith("sha256="):
         raise InvalidSignature("no X-Notion-Signature: sha256=... header")
     expected = hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, header.removeprefix("sha256=")):
+    if not _matches(expected, header.removeprefix("sha256=")):
         raise InvalidSignature("Notion signature does not match")
 
 
@@ -105,16 +123,8 @@ def verify_customerio_signature(
     """
     if not timestamp or not signature:
         raise InvalidSignature("no X-CIO-Timestamp or X-CIO-Signature header")
-    try:
-        sent = int(timestamp)
-    except ValueError as exc:
-        raise InvalidSignature("X-CIO-Timestamp is not unix seconds") from exc
-    current = time.time() if now is None else now
-    if abs(current - sent) > max_age:
-        raise InvalidSignature(
-            f"timestamp is {int(current - sent)} s away from now (limit {max_age})"
-        )
+    _check_fresh("X-CIO-Timestamp", timestamp, 1, now, max_age)
     message = b"v0:" + timestamp.encode() + b":" + body
     expected = hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature.strip().lower()):
+    if not _matches(expected, signature.strip().lower()):
         raise InvalidSignature("Customer.io signature does not match")

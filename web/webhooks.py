@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
@@ -9,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Request, current_app, jsonify, request
+from werkzeug.exceptions import BadRequest, Unauthorized
 
 from sync.intake.activity import BadEvents, store_customerio_event
 from sync.intake.inbox import (
@@ -17,6 +19,9 @@ from sync.intake.inbox import (
     store_hubspot_batch,
     store_notion_event,
 )
+from web.notion_handshake import verification_token
+from web.readiness import required_secret
+from web.refusals import deep_json_refused
 from web.signatures import (
     InvalidSignature,
     verify_customerio_signature,
@@ -41,28 +46,25 @@ def public_uri(req: Request, public_base_url: str | None) -> str:
 
 
 def _intake(
-    vendor: str,
-    secret: Any,
-    variable: str,
+    setting: str,
     verify: Callable[[str, bytes], None],
     store: Callable[[bytes], Any],
     wake: str | None = None,
 ) -> Any:
     """The one shape of every webhook: secret configured, signature checked, body stored,
     worker woken, answered. Nothing else happens in the request."""
-    if secret is None:
-        log.error("%s is not set: %s webhooks cannot be verified", variable, vendor)
-        return jsonify(error=f"{vendor} webhook secret not configured"), 503
+    secret = required_secret(setting)
     body = request.get_data(cache=False)
     try:
-        verify(secret.get_secret_value(), body)
+        verify(secret, body)
     except InvalidSignature as exc:
-        log.warning("refused a %s webhook: %s", vendor, exc)
-        return jsonify(error="invalid signature"), 401
+        log.warning("refused a request to %s: %s", request.path, exc)
+        raise Unauthorized(f"invalid signature: {exc}") from exc
     try:
-        received = store(body)
+        with deep_json_refused():
+            received = store(body)
     except (MalformedBatch, BadEvents) as exc:
-        return jsonify(error=str(exc)), 400
+        raise BadRequest(str(exc)) from exc
     worker = current_app.extensions.get("worker")
     if wake and worker is not None and received.new:
         worker.wake(wake)
@@ -81,10 +83,11 @@ def hubspot() -> Any:
             body=body,
             headers=request.headers,
             max_age=settings.webhook_max_age_seconds,
+            require_v3=settings.require_hubspot_v3_signatures,
         )
 
     return _intake(
-        "HubSpot", settings.hubspot_client_secret, "HUBSPOT_CLIENT_SECRET", verify,
+        "hubspot_client_secret", verify,
         lambda body: store_hubspot_batch(current_app.extensions["store"], body), wake="tick",
     )  # fmt: skip
 
@@ -92,15 +95,13 @@ def hubspot() -> Any:
 @bp.post("/webhooks/notion")
 def notion() -> Any:
     """Notion's integration webhooks: a fast path to the progress poll (the poll stays the net)."""
-    settings = current_app.extensions["settings"]
     store = current_app.extensions["store"]
-    if "X-Notion-Signature" not in request.headers:
-        body = request.get_data(cache=True)
-        if b'"verification_token"' in body:
-            keep_notion_verification(store, body)  # the one-time handshake carries no signature
-            return jsonify(received="verification"), 200
+    if "X-Notion-Signature" not in request.headers:  # only the one-time handshake is unsigned
+        token = verification_token(request, current_app.extensions["settings"])
+        keep_notion_verification(store, json.dumps({"verification_token": token}).encode())
+        return jsonify(received="verification")
     return _intake(
-        "Notion", settings.notion_webhook_token, "NOTION_WEBHOOK_TOKEN",
+        "notion_webhook_token",
         lambda token, body: verify_notion_signature(
             token, body, request.headers.get("X-Notion-Signature")
         ),
@@ -113,7 +114,7 @@ def customerio() -> Any:
     """Customer.io's email reporting webhooks (opened, bounced ...): signals for the health pass."""
     settings = current_app.extensions["settings"]
     return _intake(
-        "Customer.io", settings.customerio_webhook_signing_key, "CUSTOMERIO_WEBHOOK_SIGNING_KEY",
+        "customerio_webhook_signing_key",
         lambda key, body: verify_customerio_signature(
             key, body, request.headers.get("X-CIO-Timestamp"),
             request.headers.get("X-CIO-Signature"), max_age=settings.webhook_max_age_seconds,
