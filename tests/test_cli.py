@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sync.models import Onboarding
 
 from app import create_app
 from cli import CommandFailed, printable
 from sync.mappings import MappingError
+from sync.store.models import Onboarding
 from tests.conftest import make_world
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,9 +9,9 @@ import pytest
 from sandbox.hubspot_webhooks import HubSpotWebhookSender
 from sandbox.notion_webhooks import sign as notion_signature
 from sqlalchemy import func, select
-from sync.models import InboxEvent, SignalEvent
 
 from sandbox.customerio_webhooks import sign as customerio_signature
+from sync.store.models import InboxEvent, SignalEvent
 from tests.conftest import make_world
 
 FIXTURES = Path(__file__).parent / "fixtures"
