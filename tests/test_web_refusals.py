@@ -6,11 +6,11 @@ import time
 from pathlib import Path
 
 import pytest
-from sandbox.hubspot_webhooks import HubSpotWebhookSender
-from sandbox.notion_webhooks import sign as notion_signature
 from sqlalchemy import func, select
 
 from sandbox.customerio_webhooks import sign as customerio_signature
+from sandbox.hubspot.webhooks import HubSpotWebhookSender
+from sandbox.notion.webhooks import sign as notion_signature
 from sync.store.models import InboxEvent, SignalEvent
 from tests.conftest import make_world
 
