@@ -10,7 +10,6 @@ from werkzeug.exceptions import Unauthorized
 
 from sync.intake.activity import MAX_EVENTS, BadEvents, store_activity
 from web.readiness import required_secret
-from web.refusals import deep_json_refused
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -23,8 +22,7 @@ def activity() -> Any:
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), key.encode()):
         raise Unauthorized("missing or wrong API key (Authorization: Bearer <key>)")
     try:
-        with deep_json_refused():
-            stored = store_activity(current_app.extensions["store"], request.get_data(cache=False))
+        stored = store_activity(current_app.extensions["store"], request.get_data(cache=False))
     except BadEvents as exc:
         return jsonify(error=str(exc), limit=MAX_EVENTS), 400
     answer = {"accepted": stored.new, "duplicates": stored.duplicates}

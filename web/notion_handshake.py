@@ -3,13 +3,11 @@ its own small shape, and only until NOTION_WEBHOOK_TOKEN is set (Notion signs al
 
 from __future__ import annotations
 
-import json
-
 from flask import Request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, Unauthorized
 
 from settings import Settings
-from web.refusals import deep_json_refused
+from sync.intake.keeping import parse_json
 
 MAX_BYTES = 4096  # Notion's handshake is {"verification_token": "secret_..."}: under 100 bytes
 MAX_TOKEN_CHARS = 200
@@ -30,8 +28,7 @@ def verification_token(request: Request, settings: Settings) -> str:
     if len(body) > MAX_BYTES:
         raise RequestEntityTooLarge(f"an unsigned Notion request is at most {MAX_BYTES} bytes")
     try:
-        with deep_json_refused():
-            payload = json.loads(body)
+        payload = parse_json(body, ValueError)
     except ValueError as exc:
         raise BadRequest(SHAPE) from exc
     token = payload.get("verification_token") if isinstance(payload, dict) else None

@@ -7,11 +7,9 @@ MAX_REQUEST_BYTES, 404, 405); one handler answers them all alike, never with an 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from flask import Flask
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 
@@ -24,15 +22,3 @@ def answer_refusals_as_json(app: Flask) -> None:
         response.set_data(json.dumps({"error": exc.description}))
         response.content_type = "application/json"
         return response
-
-
-@contextmanager
-def deep_json_refused() -> Iterator[None]:
-    """JSON nested deeper than Python's stack (100,000 "[") makes json.loads raise
-    RecursionError: a 400 here, not a 500. The parsers are sync/inbox.py's and
-    sync/activity.py's; the web edge wraps each call into them until they refuse such bodies
-    themselves, and parses its own JSON (Notion's handshake) inside it too."""
-    try:
-        yield
-    except RecursionError as exc:
-        raise BadRequest("the JSON body is nested too deeply") from exc

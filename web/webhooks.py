@@ -21,7 +21,6 @@ from sync.intake.inbox import (
 )
 from web.notion_handshake import verification_token
 from web.readiness import required_secret
-from web.refusals import deep_json_refused
 from web.signatures import (
     InvalidSignature,
     verify_customerio_signature,
@@ -61,8 +60,7 @@ def _intake(
         log.warning("refused a request to %s: %s", request.path, exc)
         raise Unauthorized(f"invalid signature: {exc}") from exc
     try:
-        with deep_json_refused():
-            received = store(body)
+        received = store(body)
     except (MalformedBatch, BadEvents) as exc:
         raise BadRequest(str(exc)) from exc
     worker = current_app.extensions.get("worker")

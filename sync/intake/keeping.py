@@ -20,7 +20,7 @@ def parse_json(body: bytes, error: type[Exception]) -> Any:
     try:
         return json.loads(body)
     except RecursionError as exc:
-        raise error("body is nested too deeply") from exc
+        raise error("the JSON body is nested too deeply") from exc
     except ValueError as exc:
         raise error(f"body is not valid JSON: {exc}") from exc
 
