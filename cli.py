@@ -250,12 +250,15 @@ def setup_command() -> None:
         for line in install_hubspot(services, load_manifest()):
             say(line)
         if settings.notion_projects_database_id and settings.notion_tasks_database_id:
-            say("Notion databases are configured; nothing to create")
+            projects, tasks = services.notion_sources
+            say("Notion databases are configured; nothing to create. Their data sources:")
+            say(f"  NOTION_PROJECTS_DATA_SOURCE_ID={projects}")
+            say(f"  NOTION_TASKS_DATA_SOURCE_ID={tasks}")
         elif settings.notion_parent_page_id:
-            projects, tasks = install_notion(services, settings.notion_parent_page_id)
+            created = install_notion(services, settings.notion_parent_page_id)
             say("Notion databases created. Put these in the app's environment:")
-            say(f"  NOTION_PROJECTS_DATABASE_ID={projects}")
-            say(f"  NOTION_TASKS_DATABASE_ID={tasks}")
+            for name, value in created.items():
+                say(f"  {name.upper()}={value}")
         else:
             raise CommandFailed(
                 "set NOTION_PARENT_PAGE_ID (a page shared with the integration) so the "

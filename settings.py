@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     notion_parent_page_id: str | None = None
     notion_projects_database_id: str | None = None
     notion_tasks_database_id: str | None = None
+    # The data sources the app writes to (a database can hold several since Notion's 2025-09-03
+    # API); `flask setup` prints them. Unset: each database's only data source.
+    notion_projects_data_source_id: str | None = None
+    notion_tasks_data_source_id: str | None = None
     customerio_segment_id: str | None = None
     hubspot_portal_id: str | None = None
     slack_workspace_url: str = "https://slack.com"

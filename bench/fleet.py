@@ -28,9 +28,7 @@ class Fleet:
 
 def seed_fleet(box: Sandbox, services: Services, count: int, tasks_per: int = 20) -> Fleet:
     """``count`` onboardings of ``tasks_per`` open tasks each, due one per business week."""
-    settings = services.settings
-    projects_ds = services.notion.data_source_id(settings.notion_projects_database_id)
-    tasks_ds = services.notion.data_source_id(settings.notion_tasks_database_id)
+    projects_ds, tasks_ds = services.notion_sources
     phase = services.mappings.playbook(PLAYBOOK).phases[0].key
     won = datetime.now(UTC) - timedelta(days=1)
     start = won.date()

@@ -49,19 +49,21 @@ class NotionConnector:
         self.call = Caller(
             SERVICE, RateLimiter(rate_per_second, burst=1), translate, **caller_options
         )
-        self._data_sources: dict[str, str] = {}
 
-    def data_source_id(self, database_id: str) -> str:
-        """The database's (first) data source, where pages live since 2025-09-03."""
-        if database_id not in self._data_sources:
-            database = self.call(
-                "read database", lambda: self.client.databases.retrieve(database_id=database_id)
+    def sole_data_source_id(self, database_id: str) -> str:
+        """The database's data source, when it has exactly one (where pages live since
+        2025-09-03). With several, which one is ours cannot be guessed: a person must name it."""
+        database = self.call(
+            "read database", lambda: self.client.databases.retrieve(database_id=database_id)
+        )
+        sources = database.get("data_sources") or []
+        if len(sources) != 1:
+            raise Permanent(
+                SERVICE,
+                f"database {database_id} has {len(sources)} data sources: set the data source"
+                " id the app owns (`flask setup` printed it) instead of guessing",
             )
-            sources = database.get("data_sources") or []
-            if not sources:
-                raise Permanent(SERVICE, f"database {database_id} has no data source")
-            self._data_sources[database_id] = sources[0]["id"]
-        return self._data_sources[database_id]
+        return sources[0]["id"]
 
     def data_source(self, data_source_id: str) -> dict[str, Any]:
         return self.call(
@@ -81,9 +83,7 @@ class NotionConnector:
                 initial_data_source={"properties": properties},
             ),
         )
-        source_id = database["data_sources"][0]["id"]
-        self._data_sources[database["id"]] = source_id
-        return database["id"], source_id
+        return database["id"], database["data_sources"][0]["id"]
 
     def query(
         self,

@@ -42,23 +42,28 @@ def install_hubspot(services: Services, manifest: dict[str, Any]) -> Iterator[st
 
 def install(services: Services, parent_page_id: str) -> dict[str, str]:
     """What `flask setup` does, for the demo and tests: HubSpot properties, Notion databases;
-    returns the settings that name the new databases."""
+    returns the settings that name the new databases and their data sources."""
     for _line in install_hubspot(services, load_manifest()):
         pass
-    projects, tasks = install_notion(services, parent_page_id)
-    return {"notion_projects_database_id": projects, "notion_tasks_database_id": tasks}
+    return install_notion(services, parent_page_id)
 
 
-def install_notion(services: Services, parent_page_id: str) -> tuple[str, str]:
-    """Create the projects and tasks databases under a page; returns their database ids."""
+def install_notion(services: Services, parent_page_id: str) -> dict[str, str]:
+    """Create the projects and tasks databases under a page; returns the settings naming them
+    (a database may gain more data sources later: the app keeps to the ones it made)."""
     notion, extra = services.notion, services.mappings.fields.notion
     projects_db, projects_ds = notion.create_database(
         parent_page_id, "Onboarding projects", notion_schema.projects_schema(extra.project)
     )
-    tasks_db, _ = notion.create_database(
+    tasks_db, tasks_ds = notion.create_database(
         parent_page_id, "Onboarding tasks", notion_schema.tasks_schema(projects_ds, extra.task)
     )
-    return projects_db, tasks_db
+    return {
+        "notion_projects_database_id": projects_db,
+        "notion_tasks_database_id": tasks_db,
+        "notion_projects_data_source_id": projects_ds,
+        "notion_tasks_data_source_id": tasks_ds,
+    }
 
 
 @dataclass
@@ -114,19 +119,23 @@ def _hubspot_properties(services: Services, manifest: dict[str, Any]) -> str:
 
 def _notion_databases(services: Services) -> str:
     settings = services.settings
-    found = []
     for label, database_id in (
         ("NOTION_PROJECTS_DATABASE_ID", settings.notion_projects_database_id),
         ("NOTION_TASKS_DATABASE_ID", settings.notion_tasks_database_id),
     ):
         if not database_id:
             raise ValueError(f"{label} is not set: run `flask setup` with NOTION_PARENT_PAGE_ID")
-        source = services.notion.data_source(services.notion.data_source_id(database_id))
+    for label, source_id in zip(("projects", "tasks"), services.notion_sources, strict=True):
+        source = services.notion.data_source(source_id)
         missing = {notion_schema.TITLE, notion_schema.DEAL_ID} - set(source["properties"])
         if missing:
-            raise ValueError(f"{label} lacks properties {', '.join(sorted(missing))}")
-        found.append(label)
-    return "projects and tasks databases reachable"
+            raise ValueError(f"the {label} data source lacks {', '.join(sorted(missing))}")
+    if not (settings.notion_projects_data_source_id and settings.notion_tasks_data_source_id):
+        return (
+            "projects and tasks databases reachable; set NOTION_PROJECTS_DATA_SOURCE_ID and"
+            " NOTION_TASKS_DATA_SOURCE_ID so a data source added later is never taken for ours"
+        )
+    return "projects and tasks data sources reachable"
 
 
 def _slack_scopes(services: Services) -> str:

@@ -88,6 +88,26 @@ class Services:
             rules.holidays.dates,
         )
 
+    @property
+    def notion_sources(self) -> tuple[str, str]:
+        """The projects and tasks data sources: as named in the settings, else each database's
+        only one (looked up once; a database with several must be named)."""
+        settings = self.settings
+        named = (settings.notion_projects_data_source_id, settings.notion_tasks_data_source_id)
+        if named[0] and named[1]:
+            return named[0], named[1]
+        databases = (settings.notion_projects_database_id, settings.notion_tasks_database_id)
+        if not databases[0] or not databases[1]:
+            raise Permanent(
+                "notion",
+                "NOTION_PROJECTS_DATABASE_ID / NOTION_TASKS_DATABASE_ID not set"
+                " (run `flask setup` to create the databases)",
+            )
+        return self._connector(
+            "notion-sources",
+            lambda: tuple(self.notion.sole_data_source_id(db) for db in databases),
+        )
+
     def _connector(self, name: str, make: Callable[[], object]):  # type: ignore[no-untyped-def]
         if name not in self._made:
             self._made[name] = make()

@@ -188,11 +188,9 @@ def test_csm_added_archived_and_moved_tasks_change_progress_as_a_person_expects(
     customer = kicked_off(world, employees=10)
     row = onboarding(world, customer.deal_id)
     total = len(row.tasks)
-    tasks_ds = world.services.notion.data_source_id(
-        world.services.settings.notion_tasks_database_id
-    )
+    projects_ds, tasks_ds = world.services.notion_sources
     project = world.services.notion.find_by_text(
-        world.services.notion.data_source_id(world.services.settings.notion_projects_database_id),
+        projects_ds,
         schema.DEAL_ID,
         customer.deal_id,
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from sandbox.core import command, iso_millis
 from sandbox.notion.pages import Pages
-from sandbox.notion.records import Page
+from sandbox.notion.records import DataSource, Page
 from sandbox.notion.rendering import Rendering
 from sandbox.notion.text import rich_text
 from sandbox.notion.webhooks import NotionWebhookSender
@@ -47,6 +47,30 @@ class Actors(Pages, Rendering):
             )
             self._pages[page.id] = page
             return self._page_json(page)
+
+    @command
+    def add_data_source_as_user(
+        self, database_id: str, title: str, properties: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A person adds another data source (table) to a database, first in its list, as the
+        Notion UI may order them: an app that takes "the first" source now writes elsewhere."""
+        self._changed()
+        with self.lock:
+            database = self._database(database_id)
+            now, person = self.now(), self.owner["id"]
+            source = DataSource(
+                id=self._uuid(),
+                database_id=database.id,
+                title=rich_text([{"text": {"content": title}}], "title"),
+                properties=self._new_schema(properties, "properties"),
+                created=now,
+                edited=now,
+                created_by=person,
+                edited_by=person,
+            )
+            database.source_ids.insert(0, source.id)
+            self._sources[source.id] = source
+            return self._source_json(source)
 
     @command
     def seed_page(self, data_source_id: str, properties: dict[str, Any]) -> dict[str, Any]:

@@ -48,9 +48,9 @@ def poll_tasks(
 ) -> Applied:
     """Apply task pages edited since the cursor (every page when ``full``) to the mirror."""
     settings = services.settings
-    if not settings.notion_tasks_database_id:
+    if not (settings.notion_tasks_database_id or settings.notion_tasks_data_source_id):
         return Applied()
-    data_source = services.notion.data_source_id(settings.notion_tasks_database_id)
+    _, data_source = services.notion_sources
     cursor = None if full else read_cursor(services.store, CURSOR)
     edited = (
         {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": cursor}}
