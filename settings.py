@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     max_concurrent_jobs: int = Field(default=16, ge=1)
     # /health answers 503 when an event has waited this long to be routed, or a due job to run.
     health_max_wait_seconds: float = Field(default=600.0, gt=0)
+    # A deal deletion ends its onboarding only once this long has passed with no merge event
+    # naming it (HubSpot sends a merge as a deletion of the absorbed deal plus a merge event).
+    merge_grace_seconds: float = Field(default=60.0, ge=0)
     trusted_proxies: int = Field(default=0, ge=0)
     webhook_max_age_seconds: int = 300
     # The largest request body read: HubSpot's biggest batch (100 events) is a few hundred KB.

@@ -84,7 +84,12 @@ class World:
 
 def make_world(box: Sandbox, tmp_path, **overrides: Any) -> World:
     team = seed_team(box)
-    config = {"database_url": f"sqlite:///{tmp_path / 'app.db'}", **overrides}
+    # Deletions end at once: a test delivers a merge's events together, as HubSpot batches them.
+    config = {
+        "database_url": f"sqlite:///{tmp_path / 'app.db'}",
+        "merge_grace_seconds": 0,
+        **overrides,
+    }
     app = create_installed_app({**app_settings(box), **config}, team["notion_parent"])
     sender = HubSpotWebhookSender("http://localhost/webhooks/hubspot", WEBHOOK_SECRET)
     return World(box, app, team, sender, {**app_settings(box), **config})

@@ -36,7 +36,7 @@ def notes(world) -> dict[str, tuple[str, str]]:
 
 
 def test_every_fixture_is_covered_here():
-    covered = {WON, "deal_deletion.json", "deal_batch_mixed.json", *IGNORED}
+    covered = {WON, "deal_deletion.json", "deal_batch_mixed.json", "deal_merge.json", *IGNORED}
     assert covered == {path.name for path in FIXTURES.glob("*.json")}
 
 
@@ -66,10 +66,28 @@ def test_a_deletion_of_an_unknown_deal_is_noted_not_queued(world):
     assert notes(world)["deal.deletion"] == ("ignored", f"deleted: no onboarding for deal {DEAL}")
 
 
+def test_a_merge_of_a_deal_with_a_kickoff_queues_its_following(world):
+    assert world.deliver([world.won("18543210999")]).status_code == 200
+    route_inbox(world.services)
+    post_fixture(world, "deal_merge.json")
+    assert [(kind, key) for kind, key, _ in jobs(world)] == [
+        ("kickoff", "18543210999"),
+        ("merge", f"18543210999:{DEAL}"),
+    ]
+
+
+def test_a_merge_of_deals_without_onboardings_is_noted(world):
+    post_fixture(world, "deal_merge.json")
+    assert jobs(world) == []
+    assert notes(world)["deal.merge"] == (
+        "ignored",
+        f"merge into deal {DEAL}: no onboarding of the merged deals",
+    )
+
+
 IGNORED = {
     "deal_creation.json": "deal.creation",
     "deal_associationchange.json": "deal.associationChange",
-    "deal_merge.json": "deal.merge",
 }
 
 

@@ -83,6 +83,30 @@ class UserActions:
         self._dispatch(events)
         return events
 
+    @command
+    def merge_as_user(self, object_type: str, primary_id: str, merged_id: str) -> list[dict]:
+        """A person merges one record into another: the merged-away id is gone (a deletion
+        event for it) and a merge event names both; the primary keeps its id."""
+        object_type = canonical_type(object_type)
+        singular = SINGULAR[object_type]
+        with self.lock:
+            primary = self._get_or_404(object_type, primary_id)
+            merged = self._get_or_404(object_type, merged_id)
+            merged.archived_at = merged.updated = primary.updated = self.now()
+            events = [
+                self._sender.event(f"{singular}.deletion", merged.id),
+                self._sender.event(
+                    f"{singular}.merge",
+                    primary.id,
+                    primaryObjectId=int(primary.id),
+                    mergedObjectIds=[int(merged.id)],
+                    newObjectId=int(primary.id),
+                    numberOfPropertiesMoved=0,
+                ),
+            ]
+        self._dispatch(events)
+        return events
+
     def _subscribed(self, event: dict[str, Any]) -> bool:
         return any(
             s["subscriptionType"] == event["subscriptionType"]

@@ -17,6 +17,8 @@ class HubSpotEvent:
     property_name: str | None = None
     value: str | None = None
     portal_id: str | None = None
+    merged_ids: tuple[str, ...] = ()  # a merge's absorbed records (mergedObjectIds)
+    survivor_id: str | None = None  # a merge's resulting record (newObjectId, else the primary)
 
     @property
     def object_type(self) -> str:
@@ -46,4 +48,10 @@ class HubSpotEvent:
             property_name=body.get("propertyName"),
             value=None if value is None else str(value),
             portal_id=None if portal is None else str(portal),
+            merged_ids=tuple(str(i) for i in body.get("mergedObjectIds") or ()),
+            survivor_id=_text(body.get("newObjectId") or body.get("primaryObjectId")),
         )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,8 +1,9 @@
 """From inbox events to jobs: the one table that says which HubSpot change starts which job.
 
 Won -> a kickoff; lost, deleted, churned -> an end; the onboarding status set to (or from)
-on hold -> a hold check. Every job re-reads HubSpot before acting (webhooks arrive late and
-out of order), so routing only decides what is worth checking. Adding a trigger is one row.
+on hold -> a hold check; a merge -> the absorbed deals' onboardings follow the survivor.
+Every job re-reads HubSpot before acting (webhooks arrive late and out of order), so routing
+only decides what is worth checking. Adding a trigger is one row.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from sync.intake import inbox
 from sync.intake.events import HubSpotEvent
-from sync.jobs.payloads import EndJob, HoldJob, KickoffJob
+from sync.jobs.payloads import EndJob, HoldJob, KickoffJob, MergeJob
 from sync.lifecycle.reasons import CHURNED, DELETED, LOST, ON_HOLD, status_property
 from sync.services import Services
 from sync.store.models import Job, Onboarding
@@ -100,6 +101,22 @@ def _queue_end(reason: str, services: Services, session: Session, event: HubSpot
     return "processed", f"{reason}: end queued for deal {', '.join(deals)}"
 
 
+def _is_merge(services: Services, event: HubSpotEvent) -> bool:
+    return event.kind == "deal.merge" and event.survivor_id is not None
+
+
+def _queue_merges(services: Services, session: Session, event: HubSpotEvent) -> Outcome:
+    """Each absorbed deal with an onboarding is followed to the surviving one."""
+    survivor = event.survivor_id or ""
+    absorbed = [d for d in {*event.merged_ids, event.object_id} - {survivor} if d]
+    followed = [deal for deal in sorted(absorbed) if _started_deals(session, deal)]
+    for deal_id in followed:
+        services.queue.enqueue(session, MergeJob(deal_id, survivor_id=survivor))
+    if not followed:
+        return "ignored", f"merge into deal {survivor}: no onboarding of the merged deals"
+    return "processed", f"merge: deal {', '.join(followed)} followed to deal {survivor}"
+
+
 def _queue_hold(services: Services, session: Session, event: HubSpotEvent) -> Outcome:
     """The app writes this property itself: only a change that would move the hold is queued."""
     deal_id = event.object_id
@@ -113,6 +130,7 @@ def _queue_hold(services: Services, session: Session, event: HubSpotEvent) -> Ou
 
 
 RULES: tuple[Rule, ...] = (
+    Rule("merged", _is_merge, _queue_merges),
     Rule("on hold", _is_hold_change, _queue_hold),
     Rule("deleted", _is_deletion, partial(_queue_end, DELETED)),
     Rule("lost", _is_lost, partial(_queue_end, LOST)),

@@ -95,6 +95,18 @@ class MilestoneJob(JobPayload):
         return f"{self.deal_id}:{self.milestone}"
 
 
+@dataclass(frozen=True)
+class MergeJob(JobPayload):
+    """Follow a deal merged into another: its onboarding moves to the surviving deal."""
+
+    kind: ClassVar[str] = "merge"
+    survivor_id: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.deal_id}:{self.survivor_id}"
+
+
 PAYLOADS: dict[str, type[JobPayload]] = {
-    payload.kind: payload for payload in (KickoffJob, EndJob, HoldJob, MilestoneJob)
+    payload.kind: payload for payload in (KickoffJob, EndJob, HoldJob, MilestoneJob, MergeJob)
 }

@@ -22,11 +22,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from connectors.errors import Permanent, Transient
 from sync.intake.catchup import catch_up_tick
 from sync.intake.routing import route_inbox
-from sync.jobs.payloads import PAYLOADS, EndJob, HoldJob, KickoffJob, MilestoneJob
+from sync.jobs.payloads import PAYLOADS, EndJob, HoldJob, KickoffJob, MergeJob, MilestoneJob
 from sync.jobs.queue import JobQueue
 from sync.kickoff.run import run_kickoff
 from sync.lifecycle.endings import run_end
 from sync.lifecycle.hold import run_hold
+from sync.lifecycle.merges import run_merge
 from sync.progress.drift import drift_tick
 from sync.progress.milestones import announce_milestone
 from sync.progress.tracking import progress_tick
@@ -50,6 +51,7 @@ HANDLERS: dict[str, JobHandler] = {
     EndJob.kind: run_end,
     HoldJob.kind: run_hold,
     MilestoneJob.kind: announce_milestone,
+    MergeJob.kind: run_merge,
 }
 
 

@@ -11,12 +11,13 @@ arrive late and out of order.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
 from connectors.errors import NotFound, Transient
 from sync.jobs.payloads import EndJob, KickoffJob, moment
+from sync.lifecycle.merges import merged_into
 from sync.lifecycle.reasons import CHURNED, DELETED, STATUS
 from sync.onboarding.crm import write_fields
 from sync.onboarding.steps import hubspot_status
@@ -34,6 +35,13 @@ def run_end(
 ) -> str | None:
     """Check the end still holds, record it, write the status to HubSpot once; returns a note."""
     deal_id = job.deal_id
+    if job.reason == DELETED:
+        survivor = merged_into(services, deal_id)
+        if survivor is not None:
+            return f"deleted by a merge into deal {survivor}: nothing ends"
+        grace = timedelta(seconds=services.settings.merge_grace_seconds)
+        if services.now() - _moment(services, job) < grace:
+            raise Transient("worker", "a deletion may be half of a merge: waiting for its event")
     kickoff = services.queue.get(KickoffJob.kind, deal_id)
     settling = kickoff is not None and kickoff.status in (*UNSETTLED, "retrying")
     onboarding = _onboarding(services, deal_id)
