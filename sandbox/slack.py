@@ -584,6 +584,7 @@ class SlackEmulator(Emulator):
         return self._set_text(args, "topic")
 
     def conversations_set_purpose(self, args: dict[str, Any]) -> dict[str, Any]:
+        # The spec answers the channel; the method page's example only `purpose`, a string.
         return self._set_text(args, "purpose")
 
     def _set_text(self, args: dict[str, Any], field: str) -> dict[str, Any]:
