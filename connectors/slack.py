@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -12,10 +12,11 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from connectors.calls import Caller, RateLimiter, TTLCache
 from connectors.errors import ConnectorError, Permanent, RateLimited, Transient
+from connectors.slack_names import channel_name, numbered_names
 
 SERVICE = "slack"
 T = TypeVar("T")
-MAX_CHANNEL_NAME = 80
+log = logging.getLogger(__name__)
 MARKER_EVENT = "onboarding_autopilot"
 INVITE_CHUNK = 100  # older docs' per-call cap; the current docs allow 1000
 # Errors that say the token or app is wrong: no retry helps until a person acts.
@@ -26,6 +27,7 @@ _RETRYABLE_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "re
 _TIER_PER_MINUTE = {2: 20, 3: 50, 4: 100}
 _METHOD_TIER = {
     "conversations.create": 2,
+    "conversations.setPurpose": 2,
     "conversations.list": 2,
     "conversations.invite": 3,
     "conversations.info": 3,
@@ -65,11 +67,21 @@ def translate(exc: Exception) -> ConnectorError | None:
     return Permanent(SERVICE, f"{error or status}{hint}")
 
 
-def channel_name(raw: str) -> str:
-    """A legal Slack channel name: lowercase letters, digits, - and _, at most 80 characters."""
-    name = re.sub(r"[^a-z0-9_-]+", "-", raw.lower())
-    name = re.sub(r"-{2,}", "-", name).strip("-_")
-    return name[:MAX_CHANNEL_NAME].rstrip("-_") or "onboarding"
+def is_ours(channel: Mapping[str, Any], bot_user_id: str, purpose: str) -> bool:
+    """Whether a listed channel is the one made with ``purpose``: the bot created it and its
+    purpose still says so, or it has no purpose yet and nobody but the bot in it (a create whose
+    purpose was never set: the run died in between, or the create's answer was lost).
+    ``num_members`` is in conversations.list's channels; without it nothing is adopted."""
+    if channel.get("creator") != bot_user_id or channel.get("is_archived"):
+        return False
+    current = (channel.get("purpose") or {}).get("value") or ""
+    return purpose in current if current else channel.get("num_members") == 1
+
+
+def _may_have_reached_slack(exc: Exception) -> bool:
+    """Whether a failed call may still have acted: a 5xx or a lost connection may come after
+    Slack did the work; an ``ok: false`` answer or a 429 says it did not."""
+    return not (isinstance(exc, SlackApiError) and exc.response.status_code < 500)
 
 
 class SlackConnector:
@@ -86,53 +98,101 @@ class SlackConnector:
         }
         self._caller = Caller(SERVICE, self.limits["auth.test"], translate, **caller_options)
         self._people = TTLCache()
+        self._bot_user_id: str | None = None
 
     def call(self, method: str, func: Callable[[], T]) -> T:
         """One Web API call under its method's own rate tier."""
         return self._caller(method, func, self.limits[method])
 
-    def ensure_channel(self, name: str) -> Channel:
-        """Create the channel, or find it when the name is taken (a retry, or made by hand)."""
-        name = channel_name(name)
+    def ensure_channel(
+        self, name: str, purpose: str, *, recovering: bool = False, first_number: int = 1
+    ) -> Channel:
+        """The channel made for ``purpose`` (which says whose it is), named ``name`` or the
+        next free ``name-2``, ``name-3``...; ``first_number`` starts further on (a repair).
 
-        def create() -> Channel | None:
-            try:
-                answer = self.client.conversations_create(name=name, is_private=False)
-            except SlackApiError as exc:
-                if exc.response.get("error") == "name_taken":
-                    return None
-                raise
-            return Channel(answer["channel"]["id"], answer["channel"]["name"])
-
-        created = self.call("conversations.create", create)
-        if created is not None:
-            return created
-        existing = self.find_channel(name)
-        if existing is None:
-            raise Permanent(
-                SERVICE,
-                f"channel name #{name} is taken by an archived channel: unarchive or rename it",
+        A channel with the name that is not ours (a person's, another customer's, a private or
+        an archived one) is never reused. ``recovering``: an earlier run may have made ours."""
+        base = channel_name(name)
+        if not base:
+            raise ValueError(f"no Slack channel name can be made of {name!r}")
+        names = numbered_names(base, first_number)
+        if recovering and (ours := self.find_channel(names, purpose)):
+            return self._with_purpose(ours, purpose)
+        for candidate in names:
+            created = self._create_channel(candidate, purpose)
+            if created is not None:
+                return self._with_purpose(created, purpose)
+            log.info(
+                "Slack channel name #%s is taken by a channel not ours; trying the next", candidate
             )
-        return existing
+        raise Permanent(SERVICE, f"channel names #{names[0]} to #{names[-1]} are all taken")
 
-    def find_channel(self, name: str) -> Channel | None:
+    def find_channel(self, names: Collection[str], purpose: str) -> dict[str, Any] | None:
+        """The live channel of one of ``names`` made with ``purpose`` (see ``is_ours``)."""
+        bot_user_id = self.bot_user_id()
+        return next(
+            (
+                channel
+                for channel in self._live_public_channels()
+                if channel["name"] in names and is_ours(channel, bot_user_id, purpose)
+            ),
+            None,
+        )
+
+    def bot_user_id(self) -> str:
+        """The bot's own user id, the ``creator`` of the channels it makes; asked once."""
+        if self._bot_user_id is None:
+            self._bot_user_id = self.scopes()[0]["user_id"]
+        return self._bot_user_id
+
+    def _create_channel(self, name: str, purpose: str) -> dict[str, Any] | None:
+        """Create the public channel ``name``; None when the name is taken by one not ours.
+
+        Taken after an attempt that may have reached Slack, the name may be our own channel,
+        made before the answer was lost: it is looked up rather than skipped."""
+        unsure = False
+
+        def attempt() -> dict[str, Any] | None:
+            nonlocal unsure
+            try:
+                return self.client.conversations_create(name=name, is_private=False)["channel"]
+            except Exception as exc:  # noqa: BLE001 - only noting whether Slack may have acted
+                taken = isinstance(exc, SlackApiError) and exc.response.get("error") == "name_taken"
+                if not taken:
+                    unsure = unsure or _may_have_reached_slack(exc)
+                    raise
+            return self.find_channel([name], purpose) if unsure else None
+
+        return self.call("conversations.create", attempt)
+
+    def _with_purpose(self, channel: dict[str, Any], purpose: str) -> Channel:
+        """Set the purpose that tells this channel from others of the name, unless it is set."""
+        if purpose not in ((channel.get("purpose") or {}).get("value") or ""):
+            self.call(
+                "conversations.setPurpose",
+                lambda: self.client.conversations_setPurpose(
+                    channel=channel["id"], purpose=purpose
+                ),
+            )
+        return Channel(channel["id"], channel["name"])
+
+    def _live_public_channels(self) -> Iterator[dict[str, Any]]:
+        """Every unarchived public channel, page by page: the ones the bot makes are public."""
         cursor = None
         while True:
             answer = self.call(
                 "conversations.list",
                 lambda c=cursor: self.client.conversations_list(
-                    types="public_channel,private_channel",
+                    types="public_channel",
                     exclude_archived=True,
                     limit=200,
                     cursor=c,
                 ),
             )
-            for channel in answer["channels"]:
-                if channel["name"] == name:
-                    return Channel(channel["id"], channel["name"])
+            yield from answer["channels"]
             cursor = (answer.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
-                return None
+                return
 
     def channel_exists(self, channel_id: str) -> bool:
         try:
@@ -192,8 +252,7 @@ class SlackConnector:
                 answer = self.client.chat_postMessage(channel=channel, text=text, metadata=tag)
                 return answer["ts"]
             except Exception as exc:  # noqa: BLE001 - only noting whether Slack may have posted
-                refused = isinstance(exc, SlackApiError) and exc.response.status_code < 500
-                unsure = not refused
+                unsure = _may_have_reached_slack(exc)
                 raise
 
         return self.call("chat.postMessage", attempt)

@@ -237,6 +237,27 @@ def test_set_topic_shows_in_info(slack):
     assert topic["creator"] == slack.auth_test()["user_id"]
 
 
+def test_set_purpose_shows_in_info_and_list(slack):
+    channel = slack.conversations_create(name="onboarding-acme")["channel"]
+    answer = slack.conversations_setPurpose(channel=channel["id"], purpose="HubSpot deal 42")
+    assert answer["channel"]["purpose"]["value"] == "HubSpot deal 42"
+    purpose = slack.conversations_info(channel=channel["id"])["channel"]["purpose"]
+    assert purpose["value"] == "HubSpot deal 42"
+    assert purpose["creator"] == slack.auth_test()["user_id"]
+    [listed] = slack.conversations_list()["channels"]
+    assert listed["purpose"]["value"] == "HubSpot deal 42"
+
+
+def test_set_purpose_refusals(sandbox, slack):
+    theirs = sandbox.slack.seed_channel("general")
+    set_purpose = slack.conversations_setPurpose
+    assert error_of(set_purpose, channel=theirs["id"], purpose="x") == "not_in_channel"
+    mine = slack.conversations_create(name="onboarding-acme")["channel"]
+    assert error_of(set_purpose, channel=mine["id"], purpose="x" * 251) == "too_long"
+    sandbox.slack.archive_channel_as_user(mine["id"])
+    assert error_of(set_purpose, channel=mine["id"], purpose="x") == "is_archived"
+
+
 def test_bookmark_is_added_to_the_channel(sandbox, slack):
     channel = slack.conversations_create(name="onboarding-acme")["channel"]
     answer = slack.bookmarks_add(
@@ -409,6 +430,9 @@ def exercise_every_method(client: WebClient, sandbox: Sandbox) -> dict[str, Any]
         ),
         "conversations.info": client.conversations_info(channel=channel, include_num_members=True),
         "conversations.setTopic": client.conversations_setTopic(channel=channel, topic="Acme"),
+        "conversations.setPurpose": client.conversations_setPurpose(
+            channel=channel, purpose="HubSpot deal 42"
+        ),
         "chat.postMessage": client.chat_postMessage(
             channel=channel, text="Hi", blocks=[{"type": "divider"}], unfurl_links=False
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from connectors.slack_names import channel_name
 from sync.onboarding.run import OnboardingRun
 from sync.onboarding.steps import SLACK_CHANNEL, SLACK_INVITE, SLACK_SUMMARY, generation
 from sync.onboarding.templates import render
@@ -9,16 +10,35 @@ from sync.onboarding.templates import render
 INVITED_ROLES = ("csm", "ae")
 
 
+def customer_channel_name(run: OnboardingRun) -> str:
+    """The template's name for this customer, transliterated (Ромашка -> romashka); the deal's
+    id instead when the customer's values add nothing to it (a name of symbols only), so that
+    such customers do not all share one name."""
+    template = run.services.mappings.fields.slack.channel_name
+    name = channel_name(render(template, run.context))
+    if name and name != channel_name(render(template, {})):
+        return name
+    return channel_name(f"onboarding-{run.onboarding.deal_id}")
+
+
+def channel_purpose(run: OnboardingRun) -> str:
+    """Set on the channel when it is made: it tells the deal's channel from others of the name."""
+    return f"Customer onboarding, HubSpot deal {run.onboarding.deal_id}."
+
+
 def ensure_channel(run: OnboardingRun, number: int = 1) -> str:
     """The channel and its invitations; a repair's generation takes a new name (``-2``), since
     an archived channel keeps its name. Returns the channel id."""
     services = run.services
     slack, settings = services.slack, services.settings
-    suffix = f"-{number}" if number > 1 else ""
 
     def create_channel(recovering: bool) -> str:
-        name = render(services.mappings.fields.slack.channel_name, run.context) + suffix
-        channel = slack.ensure_channel(name)
+        channel = slack.ensure_channel(
+            customer_channel_name(run),
+            channel_purpose(run),
+            recovering=recovering,
+            first_number=number,
+        )
         url = f"{settings.slack_workspace_url.rstrip('/')}/archives/{channel.id}"
         run.remember(channel_id=channel.id, channel_name=channel.name, channel_url=url)
         return channel.id
