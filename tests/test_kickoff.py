@@ -220,3 +220,11 @@ def test_the_summary_links_the_notion_plan_and_the_deal_even_when_notion_is_slow
     project = next(p for p in world.box.notion.pages() if _text(p, "Deal ID") == customer.deal_id)
     assert f"<{project['url']}|open the plan>" in summary
     assert f"/record/0-3/{customer.deal_id}|open the deal>" in summary
+
+
+def test_the_channel_links_the_hubspot_deal(world):
+    customer = seed_customer(world.box, world.team)
+    world.deliver([world.won(customer.deal_id)])
+    run_until_idle(world.worker, lambda: kickoff_done(world, customer.deal_id))
+    [channel] = [c for c in world.box.slack.channels() if c["name"].startswith("onboarding-")]
+    assert channel["purpose"]["value"].endswith(f"/record/0-3/{customer.deal_id}")

@@ -6,6 +6,7 @@ from connectors.slack_names import channel_name
 from sync.onboarding.run import OnboardingRun
 from sync.onboarding.steps import SLACK_CHANNEL, SLACK_INVITE, SLACK_SUMMARY, generation
 from sync.onboarding.templates import render
+from sync.onboarding.templating import deal_url
 
 INVITED_ROLES = ("csm", "ae")
 
@@ -22,8 +23,9 @@ def customer_channel_name(run: OnboardingRun) -> str:
 
 
 def channel_purpose(run: OnboardingRun) -> str:
-    """Set on the channel when it is made: it tells the deal's channel from others of the name."""
-    return f"Customer onboarding, HubSpot deal {run.onboarding.deal_id}."
+    """Set on the channel when it is made: it links the deal for the people in the channel, and
+    tells the deal's channel from others of the name (the link holds the deal id)."""
+    return f"Customer onboarding · HubSpot deal: {deal_url(run.services, run.onboarding)}"
 
 
 def ensure_channel(run: OnboardingRun, number: int = 1) -> str:
