@@ -12,14 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from app import create_installed_app, start_worker
+from app import create_installed_app
 from sandbox import Sandbox
 from sandbox.scenarios import WEBHOOK_SECRET, app_settings, seed_customer, seed_team
 from settings import ROOT
 from sync.install import load_manifest
 from sync.store.models import LedgerStep, Onboarding
+from web.server import Server
 
 
 def run_demo(
@@ -47,9 +47,9 @@ def run_demo(
         f"tasks {settings.notion_tasks_database_id}"
     )
 
-    server = make_server("127.0.0.1", app_port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    worker = start_worker(app)
+    server = Server(app, "127.0.0.1", app_port)  # as `flask serve` runs: waitress and the worker
+    serving = threading.Thread(target=server.run, daemon=True)
+    serving.start()
     app_url = f"http://127.0.0.1:{app_port}"
     say(f"   App listening on {app_url} (webhook: {app_url}/webhooks/hubspot)")
 
@@ -72,8 +72,8 @@ def run_demo(
     except KeyboardInterrupt:
         pass
     finally:
-        worker.stop()
-        server.shutdown()
+        server.close()
+        serving.join(timeout=30)
         box.stop()
     return finished
 
