@@ -173,17 +173,22 @@ class HubSpotConnector:
         until: datetime,
         properties: Iterable[str] = (),
         cap: int = SEARCH_RESULT_CAP,
+        clock: str | None = None,
+        extra_filters: Iterable[dict[str, Any]] = (),
     ) -> Iterator[list[Record]]:
         """Deals of a pipeline still in a stage they entered in [since, until), page by page.
 
+        ``clock`` is the property that says when: the stage's date-entered property by default
+        (Professional and Enterprise accounts), ``hs_lastmodifieddate`` where there is none.
         One query reaches at most ``cap`` results, so a window matching more is halved and
         each half searched on its own, down to a millisecond.
         """
-        entered = date_entered_property(stage_id)
+        entered = clock or date_entered_property(stage_id)
         wanted = list(dict.fromkeys(["pipeline", "dealstage", entered, *properties]))
         fixed = [
             {"propertyName": "pipeline", "operator": "EQ", "value": pipeline},
             {"propertyName": "dealstage", "operator": "EQ", "value": stage_id},
+            *extra_filters,
         ]
 
         def window(start: int, end: int) -> Iterator[list[Record]]:

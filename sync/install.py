@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.errors import ConnectorError
+from sync.intake.catchup import LAST_MODIFIED, stage_clock
 from sync.onboarding import notion_schema
 from sync.services import Services
 
@@ -78,6 +79,7 @@ def doctor(services: Services, manifest: dict[str, Any]) -> list[Check]:
     checks = [
         _check("HubSpot token and scopes", lambda: _hubspot_scopes(services, manifest)),
         _check("HubSpot properties", lambda: _hubspot_properties(services, manifest)),
+        _check("HubSpot catch-up", lambda: _catch_up_clock(services)),
         _check("Notion token", lambda: f"integration {services.notion.me().get('name', '?')}"),
         _check("Notion databases", lambda: _notion_databases(services)),
         _check("Slack token and scopes", lambda: _slack_scopes(services)),
@@ -136,6 +138,19 @@ def _notion_databases(services: Services) -> str:
             " NOTION_TASKS_DATA_SOURCE_ID so a data source added later is never taken for ours"
         )
     return "projects and tasks data sources reachable"
+
+
+def _catch_up_clock(services: Services) -> str:
+    """Which property the catch-up searches by (Free and Starter lack the stage-entry ones)."""
+    stages = [stage for trigger in services.mappings.triggers.start for stage in trigger.stages]
+    clocks = {stage: stage_clock(services, stage) for stage in stages}
+    fallback = sorted(stage for stage, clock in clocks.items() if clock == LAST_MODIFIED)
+    if fallback:
+        return (
+            f"no 'date entered' property for {', '.join(fallback)} (a Free or Starter account):"
+            " missed won deals are found by stage, close date and last change instead"
+        )
+    return "missed won deals are found by the date they entered a start stage"
 
 
 def _slack_scopes(services: Services) -> str:

@@ -158,3 +158,26 @@ def test_cli_catch_up_prints_each_page_and_a_summary(world):
     second = runner.invoke(args=args)
     assert second.exit_code == 0
     assert "0 newly queued, 3 already known" in second.output
+
+
+def test_on_a_starter_account_the_catch_up_finds_won_deals_without_stage_entry_dates(world):
+    """Free and Starter accounts have no hs_v2_date_entered_*: a search by it finds nothing."""
+    world.box.hubspot.set_tier("starter")
+    old = world.box.hubspot.seed_deal(  # won a month ago, edited today: not a missed webhook
+        {"dealname": "Old win", "dealstage": "closedwon", "pipeline": "default",
+         "closedate": (datetime.now(UTC) - timedelta(days=30)).isoformat()}
+    )["id"]  # fmt: skip
+    world.box.hubspot.update_as_user("deals", old, {"amount": "5"})
+    customer = seed_customer(world.box, world.team)
+    world.box.hubspot.update_as_user("deals", customer.deal_id, {"dealstage": "closedwon"})
+    assert ENTERED not in world.box.hubspot.record("deals", customer.deal_id)["properties"]
+
+    now = datetime.now(UTC)
+    result = catch_up(world.services, now - timedelta(hours=1), now + timedelta(minutes=1))
+    assert result.queued == [customer.deal_id]
+    won = world.box.hubspot.record("deals", customer.deal_id)["properties"]["closedate"]
+    payload = world.services.queue.get("kickoff", customer.deal_id).payload
+    assert payload["occurred_at_ms"] == int(datetime.fromisoformat(won).timestamp() * 1000)
+
+    doctor = world.app.test_cli_runner().invoke(args=["doctor"]).output
+    assert "no 'date entered' property for closedwon (a Free or Starter account)" in doctor

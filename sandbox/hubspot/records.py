@@ -121,10 +121,15 @@ class RecordStore:
         """What HubSpot derives from a stage: entry date, closed and closed-won flags."""
         if not stage_id:
             return
-        for prefix in DATE_ENTERED_PREFIXES:
-            record.properties[f"{prefix}{stage_id}"] = iso_millis(self.now())
+        if self.stage_properties:  # Professional and Enterprise accounts only
+            for prefix in DATE_ENTERED_PREFIXES:
+                record.properties[f"{prefix}{stage_id}"] = iso_millis(self.now())
         metadata = self._stage(stage_id).get("metadata", {})
         closed = metadata.get("isClosed") == "true"
+        if closed and not record.properties.get("closedate"):
+            # HubSpot fills an empty close date when a deal reaches a closed stage (its
+            # knowledge base; whether it overwrites a date a person set is UNCONFIRMED: kept).
+            record.properties["closedate"] = iso_millis(self.now())
         record.properties["hs_is_closed"] = as_text(closed)
         record.properties["hs_is_closed_won"] = as_text(
             closed and metadata.get("probability") == "1.0"

@@ -7,7 +7,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from sandbox.core import iso_millis
+from sandbox.core import command, iso_millis
 from sandbox.hubspot.account import OBJECT_TYPE_IDS, SINGULAR, canonical_type
 from sandbox.hubspot.api import ApiError, api_handler, json_body
 
@@ -125,6 +125,9 @@ def property_group(name: str, label: str, display_order: int = -1) -> dict[str, 
     return {"name": name, "label": label, "displayOrder": display_order, "archived": False}
 
 
+TIERS = ("free", "starter", "professional", "enterprise")
+
+
 class PropertySchema:
     """The account's property definitions and groups, and the endpoints that read or add them."""
 
@@ -132,6 +135,9 @@ class PropertySchema:
     _properties: dict[str, dict[str, dict[str, Any]]]
 
     def _reset_schema(self) -> None:
+        # Stage calculated properties ("Date entered <stage>") exist on Professional and
+        # Enterprise accounts only; set_tier("starter") takes them away.
+        self.stage_properties = True
         created = iso_millis(self.now())
         self._groups = {
             t: {f"{SINGULAR[t]}information": property_group(f"{SINGULAR[t]}information",
@@ -160,6 +166,28 @@ class PropertySchema:
             for i, (value, label) in enumerate(values)
         ]
 
+    @command
+    def set_tier(self, tier: str) -> dict[str, Any]:
+        """The account's subscription: free or starter lack the stage calculated properties."""
+        if tier not in TIERS:
+            raise ValueError(f"unknown tier {tier!r}; one of {', '.join(TIERS)}")
+        with self.lock:
+            self.stage_properties = tier not in ("free", "starter")
+        return {"tier": tier, "stage_properties": self.stage_properties}
+
+    def _definitions(self, object_type: str) -> dict[str, dict[str, Any]]:
+        """The account's properties: the stored ones, and per deal stage its date-entered one."""
+        found = dict(self._properties[object_type])
+        if object_type == "deals" and self.stage_properties:
+            created = iso_millis(self.now())
+            for pipeline in self._pipelines.values():
+                for stage in pipeline["stages"]:
+                    name = f"hs_v2_date_entered_{stage['id']}"
+                    spec = {"name": name, "label": f"Date entered {stage['label']}",
+                            "type": "datetime", "fieldType": "date"}  # fmt: skip
+                    found[name] = property_definition(object_type, spec, created, True)
+        return found
+
     def _property_json(self, object_type: str, definition: dict[str, Any]) -> dict[str, Any]:
         return {**definition, "options": self._options(object_type, definition)}
 
@@ -168,7 +196,7 @@ class PropertySchema:
         object_type = canonical_type(object_type)
         with self.lock:
             results = [
-                self._property_json(object_type, d) for d in self._properties[object_type].values()
+                self._property_json(object_type, d) for d in self._definitions(object_type).values()
             ]
         return self.json({"results": results})
 
@@ -176,7 +204,7 @@ class PropertySchema:
     def get_property(self, request: Request, object_type: str, name: str) -> Response:
         object_type = canonical_type(object_type)
         with self.lock:
-            definition = self._properties[object_type].get(name)
+            definition = self._definitions(object_type).get(name)
             if definition is None:
                 raise ApiError(404, "OBJECT_NOT_FOUND", f"Unable to find property {name}")
             return self.json(self._property_json(object_type, definition))

@@ -20,6 +20,9 @@ from sync.store.cursors import read_cursor, save_cursor
 log = logging.getLogger(__name__)
 
 CURSOR = "catchup"
+LAST_MODIFIED = "hs_lastmodifieddate"
+CLOSE_DATE = "closedate"
+CLOSED_SLACK = timedelta(days=1)  # a close date is a date: a win late yesterday counts
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,15 @@ def catch_up(
     seen: set[str] = set()
     for trigger in services.mappings.triggers.start:
         for stage in trigger.stages:
-            pages = services.hubspot.deals_entered_stage(trigger.pipeline, stage, since, until)
+            clock = stage_clock(services, stage)
+            pages = services.hubspot.deals_entered_stage(
+                trigger.pipeline, stage, since, until, properties=[CLOSE_DATE], clock=clock,
+                extra_filters=_closed_lately(since) if clock == LAST_MODIFIED else (),
+            )  # fmt: skip
             for records in pages:
                 fresh = [r for r in records if r.id not in seen]
                 seen.update(r.id for r in fresh)
-                queued = _queue(services, stage, fresh)
+                queued = _queue(services, stage, clock, fresh)
                 result.found += len(fresh)
                 result.queued += queued
                 if on_page is not None:
@@ -98,22 +105,40 @@ def catch_up_tick(services: Services) -> CatchUpResult:
     return result
 
 
-def _queue(services: Services, stage: str, records: list[Record]) -> list[str]:
+def stage_clock(services: Services, stage: str) -> str:
+    """The deal property that says when a deal entered ``stage``: its date-entered property
+    where the account has one (Professional and Enterprise), else the last modification
+    (Free and Starter have no stage calculated properties: the search would find nothing)."""
+    entered = date_entered_property(stage)
+    return entered if entered in services.hubspot.property_names("deals") else LAST_MODIFIED
+
+
+def _closed_lately(since: datetime) -> list[dict[str, str]]:
+    """Without a stage-entry date, a deal edited in the window may have been won years ago:
+    only deals closed lately count (HubSpot sets the close date when a deal is won)."""
+    start = int((since - CLOSED_SLACK).timestamp() * 1000)
+    return [{"propertyName": CLOSE_DATE, "operator": "GTE", "value": str(start)}]
+
+
+def _queue(services: Services, stage: str, clock: str, records: list[Record]) -> list[str]:
     """Enqueue one kickoff per deal (a no-op for known deals); returns the deal ids queued."""
     queued: list[str] = []
     with services.store.session() as session:
         for record in records:
-            if services.queue.enqueue(session, _kickoff(services, stage, record)):
+            if services.queue.enqueue(session, _kickoff(services, stage, clock, record)):
                 queued.append(record.id)
     return queued
 
 
-def _kickoff(services: Services, stage: str, record: Record) -> KickoffJob:
-    """The kickoff a won-deal webhook would queue; the won time is the stage entry."""
+def _kickoff(services: Services, stage: str, clock: str, record: Record) -> KickoffJob:
+    """The kickoff a won-deal webhook would queue; the won time is the stage entry, or without
+    one the close date (HubSpot sets it when a deal is won), else the last modification."""
+    won = record.properties.get(clock) if clock != LAST_MODIFIED else None
+    won = won or record.properties.get(CLOSE_DATE) or record.properties.get(LAST_MODIFIED)
     return KickoffJob(
         deal_id=record.id,
         stage=stage,
-        occurred_at_ms=_epoch_ms(record.properties.get(date_entered_property(stage))),
+        occurred_at_ms=_epoch_ms(won),
         portal_id=services.settings.hubspot_portal_id,
         source="catch-up",
     )
