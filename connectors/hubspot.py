@@ -22,11 +22,13 @@ from urllib3.util.retry import Retry
 
 from connectors.calls import Caller, RateLimiter, TTLCache
 from connectors.errors import ConnectorError, NotFound, Permanent, RateLimited, Transient
+from connectors.retry_after import header, retry_after
 
 SERVICE = "hubspot"
 BATCH_SIZE = 100
-# CRM search (shared/reference/hubspot.md): 200 results a page, 10,000 results a query at most,
-# and a limit of its own, 4 requests/second per token, apart from the general one.
+# CRM search (https://developers.hubspot.com/docs/api/crm/search): 200 results a page, 10,000
+# results a query at most, and a limit of its own, 4 requests/second per token, apart from the
+# general one.
 SEARCH_PAGE_SIZE = 200
 SEARCH_RESULT_CAP = 10_000
 SEARCH_RATE_PER_SECOND = 4.0
@@ -72,23 +74,25 @@ class HttpStatusError(Exception):
 
 
 def translate(exc: Exception) -> ConnectorError | None:
-    """HubSpot's failures in our terms: 429 and 5xx are transient, other 4xx need a person."""
+    """HubSpot's failures in our terms: 429 and 5xx are transient, other 4xx need a person.
+    A Retry-After is kept whatever the status carrying it."""
     if isinstance(exc, urllib3.exceptions.HTTPError):
         return Transient(SERVICE, f"connection failed: {type(exc).__name__}")
     status = getattr(exc, "status", None)
     if status is None:
         return None
+    headers = getattr(exc, "headers", None)
+    asked = retry_after(headers)
     body = _json(getattr(exc, "body", None))
     message = body.get("message") or getattr(exc, "reason", "") or "no message"
     category = body.get("category") or body.get("errorType") or ""
     text = f"{status} {category}: {message}".replace("  ", " ")
     if status == 429:
-        headers = getattr(exc, "headers", None) or {}
         if body.get("policyName") == "DAILY":
             return Permanent(SERVICE, f"{text} (daily limit reached: resumes after midnight)")
-        return RateLimited(SERVICE, text, _retry_after(headers))
+        return RateLimited(SERVICE, text, asked if asked is not None else _interval(headers))
     if status == 0 or status >= 500:
-        return Transient(SERVICE, text)
+        return Transient(SERVICE, text, asked)
     if status == 404:
         return NotFound(SERVICE, text)
     return Permanent(SERVICE, text)
@@ -381,13 +385,10 @@ def _json(body: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _retry_after(headers: Any) -> float | None:
-    """Retry-After if HubSpot sent one (unconfirmed that it does); else its 10 s window."""
-    value = headers.get("Retry-After") if hasattr(headers, "get") else None
-    if value:
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    interval = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds") if headers else None
-    return float(interval) / 1000 if interval else None
+def _interval(headers: Any) -> float | None:
+    """A 429 without Retry-After: wait out HubSpot's rate-limit window (10 s), if it named it."""
+    interval = header(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
+    try:
+        return float(interval) / 1000 if interval else None
+    except ValueError:
+        return None

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from connectors.calls import Caller, RateLimiter, TTLCache
 from connectors.errors import ConnectorError, Permanent, RateLimited, Transient
+from connectors.retry_after import retry_after
 
 SERVICE = "slack"
 T = TypeVar("T")
@@ -21,7 +22,7 @@ INVITE_CHUNK = 100  # older docs' per-call cap; the current docs allow 1000
 # Errors that say the token or app is wrong: no retry helps until a person acts.
 _AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "missing_scope"}
 _RETRYABLE_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-# Slack limits each method by tier, per minute (docs' method pages; see shared/reference/slack.md).
+# Slack limits each method by tier, per minute (https://docs.slack.dev/apis/web-api/rate-limits).
 _TIER_PER_MINUTE = {2: 20, 3: 50, 4: 100}
 _METHOD_TIER = {
     "conversations.create": 2,
@@ -50,13 +51,11 @@ def translate(exc: Exception) -> ConnectorError | None:
         return None
     status = exc.response.status_code
     error = exc.response.get("error", "") if exc.response.data else ""
+    asked = retry_after(exc.response.headers)
     if status == 429 or error == "ratelimited":
-        retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
-            "retry-after"
-        )
-        return RateLimited(SERVICE, f"429 {error}", float(retry_after) if retry_after else None)
+        return RateLimited(SERVICE, f"429 {error}", asked)
     if status >= 500 or error in _RETRYABLE_ERRORS:
-        return Transient(SERVICE, f"{status} {error}")
+        return Transient(SERVICE, f"{status} {error}", asked)
     if error == "missing_scope":
         needed = exc.response.get("needed", "?")
         return Permanent(SERVICE, f"missing_scope: add the {needed} scope to the Slack app")

@@ -1,0 +1,47 @@
+"""What the vendors' answers ask of the connectors: Retry-After on whatever status carries it."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.customerio import CustomerIOConnector
+from connectors.errors import RateLimited, Transient
+from connectors.hubspot import HubSpotConnector
+from connectors.notion import NotionConnector
+from connectors.slack import SlackConnector
+
+CONNECTORS = {
+    "hubspot": lambda box, **options: HubSpotConnector(
+        "pat-sandbox", box.url("hubspot"), **options
+    ),
+    "notion": lambda box, **options: NotionConnector(
+        "secret_sandbox", box.url("notion"), **options
+    ),
+    "slack": lambda box, **options: SlackConnector("xoxb-sandbox", box.url("slack"), **options),
+    "customerio": lambda box, **options: CustomerIOConnector(
+        "sandbox-site", "sandbox-key", box.url("customerio"), **options
+    ),
+}
+CHECKS = {  # one harmless call each
+    "hubspot": lambda hubspot: hubspot.property_names("deals"),
+    "notion": lambda notion: notion.me(),
+    "slack": lambda slack: slack.scopes(),
+    "customerio": lambda customerio: customerio.region(),
+}
+
+
+@pytest.mark.parametrize("vendor", sorted(CONNECTORS))
+def test_a_503s_retry_after_reaches_the_caller_at_every_vendor(sandbox, vendor):
+    sandbox.emulators[vendor].faults.add("error", status=503, calls=1, retry_after=7)
+    connector = CONNECTORS[vendor](sandbox, attempts=1)
+    with pytest.raises(Transient) as refused:
+        CHECKS[vendor](connector)
+    assert refused.value.retry_after == 7
+    assert "503" in refused.value.reason
+
+
+def test_notions_529_service_overload_is_a_rate_limit_with_its_retry_after(sandbox):
+    sandbox.notion.faults.add("error", status=529, calls=1, retry_after=3)
+    with pytest.raises(RateLimited) as refused:
+        CONNECTORS["notion"](sandbox, attempts=1).me()
+    assert refused.value.retry_after == 3
