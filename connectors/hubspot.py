@@ -32,6 +32,11 @@ BATCH_SIZE = 100
 SEARCH_PAGE_SIZE = 200
 SEARCH_RESULT_CAP = 10_000
 SEARCH_RATE_PER_SECOND = 4.0
+# HubSpot's error guide (https://developers.hubspot.com/docs/api-reference/error-handling):
+# 423 Locked comes from syncing much data at once and "locks will last for 2 seconds"; 477
+# Migration in Progress comes with a Retry-After (typically up to 24 hours). Both: wait, retry.
+LOCKED, LOCK_SECONDS = 423, 2.0
+MIGRATING = 477
 log = logging.getLogger(__name__)
 _BATCHES = {"deals": (DealBatch, DealInput), "companies": (CompanyBatch, CompanyInput)}
 
@@ -74,8 +79,8 @@ class HttpStatusError(Exception):
 
 
 def translate(exc: Exception) -> ConnectorError | None:
-    """HubSpot's failures in our terms: 429 and 5xx are transient, other 4xx need a person.
-    A Retry-After is kept whatever the status carrying it."""
+    """HubSpot's failures in our terms (its error guide, see LOCKED): 429, 423, 477 and 5xx
+    are worth waiting for, other 4xx need a person. A Retry-After is kept whatever the status."""
     if isinstance(exc, urllib3.exceptions.HTTPError):
         return Transient(SERVICE, f"connection failed: {type(exc).__name__}")
     status = getattr(exc, "status", None)
@@ -91,7 +96,9 @@ def translate(exc: Exception) -> ConnectorError | None:
         if body.get("policyName") == "DAILY":
             return Permanent(SERVICE, f"{text} (daily limit reached: resumes after midnight)")
         return RateLimited(SERVICE, text, asked if asked is not None else _interval(headers))
-    if status == 0 or status >= 500:
+    if status == LOCKED:
+        return Transient(SERVICE, text, asked if asked is not None else LOCK_SECONDS)
+    if status in (0, MIGRATING) or status >= 500:
         return Transient(SERVICE, text, asked)
     if status == 404:
         return NotFound(SERVICE, text)

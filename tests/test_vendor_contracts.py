@@ -1,6 +1,9 @@
-"""What the vendors' answers ask of the connectors: Retry-After on whatever status carries it."""
+"""What the vendors' answers ask of the connectors: Retry-After on whatever status carries it,
+and HubSpot's wait-and-retry statuses."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -45,3 +48,19 @@ def test_notions_529_service_overload_is_a_rate_limit_with_its_retry_after(sandb
     with pytest.raises(RateLimited) as refused:
         CONNECTORS["notion"](sandbox, attempts=1).me()
     assert refused.value.retry_after == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "waited"),
+    [(423, None, 2.0), (477, 1, 1.0)],  # 423 Locked: "locks will last for 2 seconds"
+)
+def test_hubspots_423_locked_and_477_migrating_are_waited_out_then_retried(
+    sandbox, status, retry_after, waited
+):
+    deal = sandbox.hubspot.seed_deal({"dealname": "Patient"})
+    sandbox.hubspot.faults.add("error", status=status, calls=1, retry_after=retry_after)
+    hubspot = CONNECTORS["hubspot"](sandbox)
+    started = time.monotonic()
+    assert hubspot.read_deal(deal["id"], ["dealname"]).properties["dealname"] == "Patient"
+    assert time.monotonic() - started >= waited
+    assert [c.status for c in sandbox.hubspot.calls()] == [status, 200]
