@@ -22,6 +22,7 @@ from urllib3.util.retry import Retry
 
 from connectors.calls import Caller, RateLimiter, TTLCache
 from connectors.errors import ConnectorError, NotFound, Permanent, RateLimited, Transient
+from connectors.hubspot_batch import BatchWrite
 from connectors.retry_after import header, retry_after
 
 SERVICE = "hubspot"
@@ -273,19 +274,20 @@ class HubSpotConnector:
 
         return self._owners.get(owner_id, read)
 
-    def update_properties(self, object_type: str, updates: dict[str, dict[str, str]]) -> int:
-        """Write properties to deals or companies, 100 records a call; returns the calls made."""
+    def update_properties(self, object_type: str, updates: dict[str, dict[str, str]]) -> BatchWrite:
+        """Write properties to deals or companies, 100 records a call; returns what HubSpot
+        confirmed record by record (a 207 answer writes some and refuses others)."""
         batch_type, input_type = _BATCHES[object_type]
         api = getattr(self.client.crm, object_type).batch_api
-        calls = 0
+        outcome = BatchWrite()
         for chunk in _chunks(list(updates.items()), BATCH_SIZE):
             batch = batch_type(inputs=[input_type(id=i, properties=p) for i, p in chunk])
-            self.call(
+            answer = self.call(
                 f"update {object_type}",
                 lambda b=batch: api.update(batch_input_simple_public_object_batch_input=b),
             )
-            calls += 1
-        return calls
+            outcome.add([i for i, _ in chunk], answer)
+        return outcome
 
     def ensure_property_group(self, object_type: str, name: str, label: str) -> bool:
         """Create the group unless it exists; True when it was created now."""

@@ -1,5 +1,5 @@
 """What the vendors' answers ask of the connectors: Retry-After on whatever status carries it,
-and HubSpot's wait-and-retry statuses."""
+HubSpot's wait-and-retry statuses and its 207 partial writes."""
 
 from __future__ import annotations
 
@@ -64,3 +64,17 @@ def test_hubspots_423_locked_and_477_migrating_are_waited_out_then_retried(
     assert hubspot.read_deal(deal["id"], ["dealname"]).properties["dealname"] == "Patient"
     assert time.monotonic() - started >= waited
     assert [c.status for c in sandbox.hubspot.calls()] == [status, 200]
+
+
+def test_a_batch_update_answered_207_confirms_only_the_records_hubspot_wrote(sandbox):
+    kept = sandbox.hubspot.seed_deal({"dealname": "Kept"})
+    deleted = sandbox.hubspot.seed_deal({"dealname": "Deleted"})
+    sandbox.hubspot.delete_as_user("deals", deleted["id"])
+    hubspot = CONNECTORS["hubspot"](sandbox)
+    outcome = hubspot.update_properties(
+        "deals", {kept["id"]: {"dealname": "Kept!"}, deleted["id"]: {"dealname": "Deleted!"}}
+    )
+    assert [c.status for c in sandbox.hubspot.calls(path_contains="batch/update")] == [207]
+    assert (outcome.calls, outcome.written, outcome.missing) == (1, {kept["id"]}, {deleted["id"]})
+    assert outcome.failed == {}
+    assert sandbox.hubspot.record("deals", kept["id"])["properties"]["dealname"] == "Kept!"
