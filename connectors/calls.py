@@ -32,19 +32,26 @@ class Paused(Exception):
 
 
 class RateLimiter:
-    """Blocks callers so one service sees at most ``rate`` calls a second on average."""
+    """Blocks callers so one service sees at most ``rate`` calls a second on average.
+
+    ``clock`` and ``sleep`` are injectable so tests can run a limiter on virtual time.
+    """
 
     def __init__(
-        self, rate: float, burst: float = 1.0, sleep: Callable[[float], None] = time.sleep
+        self,
+        rate: float,
+        burst: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ):
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.burst = max(burst, 1.0)
-        self._clock = time.monotonic
+        self._clock = clock
         self._sleep = sleep
         self._tokens = self.burst
-        self._stamp = self._clock()
+        self._stamp = clock()
         self._resume_at = self._stamp
         self._lock = threading.Lock()
 
@@ -75,6 +82,14 @@ class RateLimiter:
             self._refill(now)
             self._tokens = min(self._tokens, 1.0)
             self._resume_at = self._stamp = now + seconds
+
+    def set_rate(self, rate: float) -> None:
+        """Change the average rate from now on (the service told us its real budget)."""
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        with self._lock:
+            self._refill(self._clock())
+            self.rate = rate
 
     def _refill(self, now: float) -> None:
         if now > self._stamp:  # a pause moves the stamp to its end: nothing accrues before

@@ -23,6 +23,7 @@ from urllib3.util.retry import Retry
 from connectors.calls import Caller, RateLimiter, TTLCache
 from connectors.errors import ConnectorError, NotFound, Permanent, RateLimited, Transient
 from connectors.hubspot_batch import BatchWrite
+from connectors.hubspot_budget import RateBudget, listening_api_factory
 from connectors.retry_after import header, retry_after
 
 SERVICE = "hubspot"
@@ -115,18 +116,27 @@ class HubSpotConnector:
         base_url: str,
         rate_per_second: float = 10.0,
         search_rate_per_second: float = SEARCH_RATE_PER_SECOND,
+        limiter: RateLimiter | None = None,
         **caller_options: Any,
     ) -> None:
+        """``rate_per_second`` is a ceiling: the account's own budget, learned from HubSpot's
+        answers, may hold calls lower. ``limiter`` replaces the one made from it (tests pass
+        one on a virtual clock)."""
         # Our Caller owns retries. urllib3's default Retry would quietly sleep out a 429's
         # Retry-After and re-send GETs itself, so it is switched off entirely.
         no_retry = Retry(total=0, respect_retry_after_header=False, raise_on_status=False)
         self.base_url = base_url.rstrip("/")
-        self.client = HubSpot(access_token=access_token, host=self.base_url, retry=no_retry)
+        limiter = limiter or RateLimiter(rate_per_second, burst=5)
+        self.budget = RateBudget(limiter)
+        self.client = HubSpot(
+            access_token=access_token,
+            host=self.base_url,
+            retry=no_retry,
+            api_factory=listening_api_factory(self.budget.learn),
+        )
         self._token = access_token
         self._owners = TTLCache()
-        self.call = Caller(
-            SERVICE, RateLimiter(rate_per_second, burst=5), translate, **caller_options
-        )
+        self.call = Caller(SERVICE, limiter, translate, **caller_options)
         self._search_limiter = RateLimiter(search_rate_per_second)
 
     def read_deal(self, deal_id: str, properties: Iterable[str]) -> Record:

@@ -121,3 +121,12 @@ def test_a_pause_longer_than_the_caller_waits_goes_back_to_the_job_queue_at_once
     with pytest.raises(Transient):  # every later call of the service waits too, unsent
         caller("read", lambda: calls.append(2))
     assert calls == [1]
+
+
+def test_a_limiter_told_a_lower_rate_spaces_calls_to_it():
+    limiter = RateLimiter(rate=1000, burst=1)
+    limiter.set_rate(20)
+    start = time.monotonic()
+    for _ in range(6):
+        limiter.acquire()
+    assert time.monotonic() - start >= 5 / 20 * 0.9

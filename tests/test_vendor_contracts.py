@@ -1,17 +1,21 @@
 """What the vendors' answers ask of the connectors: Retry-After on whatever status carries it,
-HubSpot's wait-and-retry statuses and its 207 partial writes."""
+HubSpot's wait-and-retry statuses, its 207 partial writes and its account's rate budget."""
 
 from __future__ import annotations
 
+import math
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from connectors.calls import RateLimiter
 from connectors.customerio import CustomerIOConnector
 from connectors.errors import RateLimited, Transient
 from connectors.hubspot import HubSpotConnector
 from connectors.notion import NotionConnector
 from connectors.slack import SlackConnector
+from sandbox import Sandbox
 
 CONNECTORS = {
     "hubspot": lambda box, **options: HubSpotConnector(
@@ -78,3 +82,21 @@ def test_a_batch_update_answered_207_confirms_only_the_records_hubspot_wrote(san
     assert (outcome.calls, outcome.written, outcome.missing) == (1, {kept["id"]}, {deleted["id"]})
     assert outcome.failed == {}
     assert sandbox.hubspot.record("deals", kept["id"])["properties"]["dealname"] == "Kept!"
+
+
+def test_a_starter_account_gets_no_429_once_its_first_answer_taught_the_limiter():
+    """15 calls a second suit Professional (190 per 10 s), not Starter (100 per 10 s)."""
+    with Sandbox(start=datetime(2026, 1, 15, 10, 0, tzinfo=UTC)) as box:
+        box.hubspot.set_tier("starter")
+        deal = box.hubspot.seed_deal({"dealname": "Small account"})
+
+        def sleep(seconds: float) -> None:  # the limiter waits on the sandbox's own clock,
+            box.clock.advance(timedelta(microseconds=math.ceil(seconds * 1e6)))  # to the µs
+
+        limiter = RateLimiter(15, burst=5, sleep=sleep, clock=lambda: box.clock.now().timestamp())
+        hubspot = CONNECTORS["hubspot"](box, rate_per_second=15, limiter=limiter, sleep=sleep)
+        for _ in range(250):  # 25 virtual seconds at least: two and a half windows
+            hubspot.read_deal(deal["id"], ["dealname"])
+        statuses = [c.status for c in box.hubspot.calls()]
+    assert statuses == [200] * 250
+    assert limiter.rate == pytest.approx((100 * 0.9 - 5) / 10)
