@@ -3,50 +3,98 @@
 from __future__ import annotations
 
 import logging
+import math
 import random
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from connectors.errors import ConnectorError, Permanent, RateLimited, Transient
+from connectors.errors import ConnectorError, Permanent, Transient
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
+# The longest Retry-After slept out in a worker thread. Notion's per-connection limit asks for at
+# most 60 s (https://developers.notion.com/reference/request-limits); HubSpot's 477 can ask for
+# hours (https://developers.hubspot.com/docs/api-reference/error-handling), which is the job
+# queue's to wait, not a thread holding a job's lease.
+MAX_WAIT = 60.0
+
+
+class Paused(Exception):
+    """The limiter is paused for longer than the caller will wait; ``seconds`` are left."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"paused for {seconds:.1f}s more")
+        self.seconds = seconds
+
+
 class RateLimiter:
-    """Blocks callers so one service sees at most ``rate`` calls a second on average."""
+    """Blocks callers so one service sees at most ``rate`` calls a second on average.
+
+    ``clock`` and ``sleep`` are injectable so tests can run a limiter on virtual time.
+    """
 
     def __init__(
-        self, rate: float, burst: float = 1.0, sleep: Callable[[float], None] = time.sleep
+        self,
+        rate: float,
+        burst: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ):
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
         self.burst = max(burst, 1.0)
-        self._tokens = self.burst
-        self._stamp = time.monotonic()
-        self._lock = threading.Lock()
+        self._clock = clock
         self._sleep = sleep
+        self._tokens = self.burst
+        self._stamp = clock()
+        self._resume_at = self._stamp
+        self._lock = threading.Lock()
 
-    def acquire(self) -> None:
+    def acquire(self, max_wait: float = math.inf) -> None:
+        """Take a slot, sleeping until one is free; raises ``Paused`` instead of sleeping out
+        a pause (a Retry-After) longer than ``max_wait``."""
         while True:
             with self._lock:
-                now = time.monotonic()
-                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-                self._stamp = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
-                    return
-                wait = (1.0 - self._tokens) / self.rate
+                now = self._clock()
+                wait = self._resume_at - now
+                if wait > max_wait:
+                    raise Paused(wait)
+                if wait <= 0:
+                    self._refill(now)
+                    if self._tokens >= 1.0:
+                        self._tokens -= 1.0
+                        return
+                    wait = (1.0 - self._tokens) / self.rate
             self._sleep(wait)
 
     def pause(self, seconds: float) -> None:
-        """Hold every caller back for ``seconds`` (the service said Retry-After)."""
+        """Hold every caller back for ``seconds`` (the service said Retry-After); afterwards
+        one call goes at once and the others follow at the rate, not in a burst."""
         with self._lock:
-            self._stamp = time.monotonic()
-            self._tokens = min(self._tokens, 1.0 - seconds * self.rate)
+            now = self._clock()
+            if now + seconds <= self._resume_at:
+                return
+            self._refill(now)
+            self._tokens = min(self._tokens, 1.0)
+            self._resume_at = self._stamp = now + seconds
+
+    def set_rate(self, rate: float) -> None:
+        """Change the average rate from now on (the service told us its real budget)."""
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        with self._lock:
+            self._refill(self._clock())
+            self.rate = rate
+
+    def _refill(self, now: float) -> None:
+        if now > self._stamp:  # a pause moves the stamp to its end: nothing accrues before
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
 
 
 class TTLCache:
@@ -76,7 +124,11 @@ class TTLCache:
 
 
 class Caller:
-    """Runs SDK calls for one service: waits its turn, retries transient failures, translates."""
+    """Runs SDK calls for one service: waits its turn, retries transient failures, translates.
+
+    A Retry-After the service sent, on whatever status, pauses the limiter the call went
+    through, so every thread using it waits it out, not only the one that was told.
+    """
 
     def __init__(
         self,
@@ -86,6 +138,7 @@ class Caller:
         attempts: int = 6,
         base_delay: float = 0.5,
         max_delay: float = 30.0,
+        max_wait: float = MAX_WAIT,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.service = service
@@ -94,6 +147,7 @@ class Caller:
         self.attempts = attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.max_wait = max_wait
         self.sleep = sleep
         self.waits: list[float] = []  # every back-off taken, for tests and benchmarks
 
@@ -104,14 +158,17 @@ class Caller:
         """
         limiter = limiter or self.limiter
         for attempt in range(1, self.attempts + 1):
-            limiter.acquire()
+            self._acquire(limiter, action)
             try:
                 return func()
             except Exception as exc:  # noqa: BLE001 - every SDK raises its own family
                 error = self._typed(exc)
+                asked = error.retry_after if isinstance(error, Transient) else None
+                if asked is not None:
+                    limiter.pause(asked)  # the next acquire waits it out, for every caller
                 if isinstance(error, Permanent) or attempt == self.attempts:
                     raise error from exc
-                delay = self._delay(error, attempt)
+                delay = self._backoff(attempt) if asked is None else asked
                 log.info(
                     "%s %s: %s; retry %d in %.2fs",
                     self.service,
@@ -121,11 +178,17 @@ class Caller:
                     delay,
                 )
                 self.waits.append(delay)
-                if isinstance(error, RateLimited) and error.retry_after is not None:
-                    limiter.pause(delay)  # the next acquire waits it out, for every caller
-                else:
+                if asked is None:
                     self.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _acquire(self, limiter: RateLimiter, action: str) -> None:
+        """Wait for the limiter; a pause too long to sleep out goes back to the job queue."""
+        try:
+            limiter.acquire(self.max_wait)
+        except Paused as paused:
+            message = f"{action}: the service asked for {paused.seconds:.0f}s of quiet"
+            raise Transient(self.service, message, paused.seconds) from None
 
     def _typed(self, exc: Exception) -> ConnectorError:
         if isinstance(exc, ConnectorError):
@@ -135,8 +198,6 @@ class Caller:
             return Transient(self.service, f"{type(exc).__name__}: {exc}")
         return error
 
-    def _delay(self, error: ConnectorError, attempt: int) -> float:
-        if isinstance(error, RateLimited) and error.retry_after is not None:
-            return float(error.retry_after)
+    def _backoff(self, attempt: int) -> float:
         backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
         return backoff * (0.5 + random.random() / 2)

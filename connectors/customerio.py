@@ -3,34 +3,54 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
 from customerio import CustomerIO, CustomerIOException
+from customerio.client_base import TCPKeepAliveHTTPAdapter
 
 from connectors.calls import Caller, RateLimiter
 from connectors.errors import ConnectorError, NotFound, Permanent, RateLimited, Transient
+from connectors.retry_after import retry_after
 
 SERVICE = "customerio"
 SEGMENT_CHUNK = 1000  # the Track API's cap on ids per add_customers call
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
+class Refused(Exception):
+    """A non-2xx answer with the status and headers the SDK's own exception leaves out."""
+
+    def __init__(self, response: requests.Response) -> None:
+        self.status = response.status_code
+        self.path = urlsplit(response.url).path
+        self.headers = response.headers
+        super().__init__(f"{self.status}: {self.path}")
+
+
+def refuse_errors(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """A response hook on the SDK's session: a non-2xx answer raises Refused, which the SDK
+    wraps in its CustomerIOException as the ``__cause__``, headers (Retry-After) included."""
+    if not 200 <= response.status_code < 300:
+        response.close()  # its body is never read: do not leave the connection checked out
+        raise Refused(response)
+
+
 def translate(exc: Exception) -> ConnectorError | None:
-    """The SDK reports every failure as one exception whose text starts with the status."""
+    """The SDK reports every failure as one CustomerIOException; the answer is its cause."""
     if not isinstance(exc, CustomerIOException):
         return None
-    text = str(exc)
-    match = re.match(r"(\d{3}): (\S+)", text)
-    if match is None:
-        return Transient(SERVICE, text.splitlines()[0][:200])
-    status = int(match.group(1))
-    detail = f"{status} {match.group(2).split('?')[0]}"
+    refused = exc.__cause__
+    if not isinstance(refused, Refused):  # no answer at all: the connection failed
+        return Transient(SERVICE, str(exc).splitlines()[-1][:200])
+    status, asked = refused.status, retry_after(refused.headers)
+    detail = f"{status} {refused.path}"
     if status == 429:
-        # Customer.io documents no Retry-After: back off exponentially instead.
-        return RateLimited(SERVICE, detail, None)
+        # Customer.io documents no Retry-After on 429: without one we back off exponentially.
+        return RateLimited(SERVICE, detail, asked)
     if status >= 500:
-        return Transient(SERVICE, detail)
+        return Transient(SERVICE, detail, asked)
     if status == 401:
         return Permanent(SERVICE, f"{detail}: check CUSTOMERIO_SITE_ID and CUSTOMERIO_API_KEY")
     if status == 404:
@@ -59,6 +79,13 @@ class CustomerIOConnector:
         self.client = CustomerIO(site_id, api_key, retries=0, timeout=10)
         # The SDK builds https://host URLs; every v1 method reads base_url, so point it here.
         self.client.base_url = base_url.rstrip("/")
+        # Our Caller retries. The SDK's adapter turns a 5xx into a RetryError that drops the
+        # answer (even with retries=0), so one without status retries takes its place.
+        session = self.client.http
+        adapter = TCPKeepAliveHTTPAdapter(max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        session.hooks["response"].append(refuse_errors)
         self.call = Caller(
             SERVICE, RateLimiter(rate_per_second, burst=10), translate, **caller_options
         )

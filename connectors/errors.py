@@ -13,15 +13,19 @@ class ConnectorError(Exception):
 
 
 class Transient(ConnectorError):
-    """Worth retrying later: 5xx, timeouts, connection errors, rate limits."""
+    """Worth retrying later: 5xx, timeouts, connection errors, rate limits.
 
-
-class RateLimited(Transient):
-    """The service asked us to slow down; ``retry_after`` is its wait in seconds, if it gave one."""
+    ``retry_after`` is the wait in seconds the service asked for (its Retry-After header, on
+    whatever status carried it), or None when it named none and backing off is up to us.
+    """
 
     def __init__(self, service: str, message: str, retry_after: float | None = None) -> None:
         super().__init__(service, message)
         self.retry_after = retry_after
+
+
+class RateLimited(Transient):
+    """The service asked us to slow down (a 429, or Notion's 529 service_overload)."""
 
 
 class Permanent(ConnectorError):

@@ -22,6 +22,9 @@ from urllib3.util.retry import Retry
 
 from connectors.calls import Caller, RateLimiter, TTLCache
 from connectors.errors import ConnectorError, NotFound, Permanent, RateLimited, Transient
+from connectors.hubspot_batch import BatchWrite
+from connectors.hubspot_budget import RateBudget, listening_api_factory
+from connectors.retry_after import header, retry_after
 
 SERVICE = "hubspot"
 BATCH_SIZE = 100
@@ -32,6 +35,11 @@ BATCH_SIZE = 100
 SEARCH_PAGE_SIZE = 200
 SEARCH_RESULT_CAP = 10_000
 SEARCH_RATE_PER_SECOND = 4.0
+# HubSpot's error guide (https://developers.hubspot.com/docs/api-reference/error-handling):
+# 423 Locked comes from syncing much data at once and "locks will last for 2 seconds"; 477
+# Migration in Progress comes with a Retry-After (typically up to 24 hours). Both: wait, retry.
+LOCKED, LOCK_SECONDS = 423, 2.0
+MIGRATING = 477
 log = logging.getLogger(__name__)
 _BATCHES = {"deals": (DealBatch, DealInput), "companies": (CompanyBatch, CompanyInput)}
 
@@ -74,23 +82,27 @@ class HttpStatusError(Exception):
 
 
 def translate(exc: Exception) -> ConnectorError | None:
-    """HubSpot's failures in our terms: 429 and 5xx are transient, other 4xx need a person."""
+    """HubSpot's failures in our terms (its error guide, see LOCKED): 429, 423, 477 and 5xx
+    are worth waiting for, other 4xx need a person. A Retry-After is kept whatever the status."""
     if isinstance(exc, urllib3.exceptions.HTTPError):
         return Transient(SERVICE, f"connection failed: {type(exc).__name__}")
     status = getattr(exc, "status", None)
     if status is None:
         return None
+    headers = getattr(exc, "headers", None)
+    asked = retry_after(headers)
     body = _json(getattr(exc, "body", None))
     message = body.get("message") or getattr(exc, "reason", "") or "no message"
     category = body.get("category") or body.get("errorType") or ""
     text = f"{status} {category}: {message}".replace("  ", " ")
     if status == 429:
-        headers = getattr(exc, "headers", None) or {}
         if body.get("policyName") == "DAILY":
             return Permanent(SERVICE, f"{text} (daily limit reached: resumes after midnight)")
-        return RateLimited(SERVICE, text, _retry_after(headers))
-    if status == 0 or status >= 500:
-        return Transient(SERVICE, text)
+        return RateLimited(SERVICE, text, asked if asked is not None else _interval(headers))
+    if status == LOCKED:
+        return Transient(SERVICE, text, asked if asked is not None else LOCK_SECONDS)
+    if status in (0, MIGRATING) or status >= 500:
+        return Transient(SERVICE, text, asked)
     if status == 404:
         return NotFound(SERVICE, text)
     return Permanent(SERVICE, text)
@@ -105,18 +117,27 @@ class HubSpotConnector:
         base_url: str,
         rate_per_second: float = 10.0,
         search_rate_per_second: float = SEARCH_RATE_PER_SECOND,
+        limiter: RateLimiter | None = None,
         **caller_options: Any,
     ) -> None:
+        """``rate_per_second`` is a ceiling: the account's own budget, learned from HubSpot's
+        answers, may hold calls lower. ``limiter`` replaces the one made from it (tests pass
+        one on a virtual clock)."""
         # Our Caller owns retries. urllib3's default Retry would quietly sleep out a 429's
         # Retry-After and re-send GETs itself, so it is switched off entirely.
         no_retry = Retry(total=0, respect_retry_after_header=False, raise_on_status=False)
         self.base_url = base_url.rstrip("/")
-        self.client = HubSpot(access_token=access_token, host=self.base_url, retry=no_retry)
+        limiter = limiter or RateLimiter(rate_per_second, burst=5)
+        self.budget = RateBudget(limiter)
+        self.client = HubSpot(
+            access_token=access_token,
+            host=self.base_url,
+            retry=no_retry,
+            api_factory=listening_api_factory(self.budget.learn),
+        )
         self._token = access_token
         self._owners = TTLCache()
-        self.call = Caller(
-            SERVICE, RateLimiter(rate_per_second, burst=5), translate, **caller_options
-        )
+        self.call = Caller(SERVICE, limiter, translate, **caller_options)
         self._search_limiter = RateLimiter(search_rate_per_second)
 
     def read_deal(self, deal_id: str, properties: Iterable[str]) -> Record:
@@ -269,19 +290,20 @@ class HubSpotConnector:
 
         return self._owners.get(owner_id, read)
 
-    def update_properties(self, object_type: str, updates: dict[str, dict[str, str]]) -> int:
-        """Write properties to deals or companies, 100 records a call; returns the calls made."""
+    def update_properties(self, object_type: str, updates: dict[str, dict[str, str]]) -> BatchWrite:
+        """Write properties to deals or companies, 100 records a call; returns what HubSpot
+        confirmed record by record (a 207 answer writes some and refuses others)."""
         batch_type, input_type = _BATCHES[object_type]
         api = getattr(self.client.crm, object_type).batch_api
-        calls = 0
+        outcome = BatchWrite()
         for chunk in _chunks(list(updates.items()), BATCH_SIZE):
             batch = batch_type(inputs=[input_type(id=i, properties=p) for i, p in chunk])
-            self.call(
+            answer = self.call(
                 f"update {object_type}",
                 lambda b=batch: api.update(batch_input_simple_public_object_batch_input=b),
             )
-            calls += 1
-        return calls
+            outcome.add([i for i, _ in chunk], answer)
+        return outcome
 
     def ensure_property_group(self, object_type: str, name: str, label: str) -> bool:
         """Create the group unless it exists; True when it was created now."""
@@ -388,13 +410,10 @@ def _json(body: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _retry_after(headers: Any) -> float | None:
-    """Retry-After if HubSpot sent one (unconfirmed that it does); else its 10 s window."""
-    value = headers.get("Retry-After") if hasattr(headers, "get") else None
-    if value:
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    interval = headers.get("X-HubSpot-RateLimit-Interval-Milliseconds") if headers else None
-    return float(interval) / 1000 if interval else None
+def _interval(headers: Any) -> float | None:
+    """A 429 without Retry-After: wait out HubSpot's rate-limit window (10 s), if it named it."""
+    interval = header(headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
+    try:
+        return float(interval) / 1000 if interval else None
+    except ValueError:
+        return None

@@ -6,28 +6,37 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from notion_client import APIResponseError, Client
-from notion_client.errors import RequestTimeoutError
+from notion_client import Client
+from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from connectors.calls import Caller, RateLimiter
 from connectors.errors import ConnectorError, NotFound, Permanent, RateLimited, Transient
+from connectors.retry_after import retry_after
 
 SERVICE = "notion"
 NOTION_VERSION = "2025-09-03"
 PAGE_SIZE = 100
+OVERLOADED = 529  # service_overload
 
 
 def translate(exc: Exception) -> ConnectorError | None:
-    """Notion's failures in our terms (codes from its status-codes page)."""
+    """Notion's failures in our terms (codes from its status-codes page).
+
+    Its request-limits page (https://developers.notion.com/reference/request-limits) says to
+    handle 429 and 529 (``service_overload``) alike and respect Retry-After. The SDK knows no
+    ``service_overload`` code, so a 529 comes as its UnknownHTTPResponseError: both are read
+    through their common base, HTTPResponseError.
+    """
     if isinstance(exc, RequestTimeoutError | httpx.TransportError):
         return Transient(SERVICE, f"{type(exc).__name__}: {exc}")
-    if not isinstance(exc, APIResponseError):
+    if not isinstance(exc, HTTPResponseError):
         return None
+    asked = retry_after(exc.headers)
     text = f"{exc.status} {exc.code}: {exc}"
-    if exc.status == 429:
-        return RateLimited(SERVICE, text, _seconds(exc.headers.get("retry-after")))
+    if exc.status in (429, OVERLOADED):
+        return RateLimited(SERVICE, text, asked)
     if exc.status >= 500 or exc.code == "conflict_error":
-        return Transient(SERVICE, text)
+        return Transient(SERVICE, text, asked)
     if exc.status == 404:
         return NotFound(SERVICE, f"{text} (is the page or database shared with the integration?)")
     return Permanent(SERVICE, text)
@@ -141,13 +150,6 @@ class NotionConnector:
 
     def me(self) -> dict[str, Any]:
         return self.call("who am I", lambda: self.client.users.me())
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
 
 
 def plain_value(prop: dict[str, Any] | None) -> Any:

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from connectors.calls import Caller, RateLimiter, TTLCache
 from connectors.errors import ConnectorError, Permanent, RateLimited, Transient
+from connectors.retry_after import retry_after
 from connectors.slack_names import channel_name, numbered_names
 
 SERVICE = "slack"
@@ -53,13 +54,11 @@ def translate(exc: Exception) -> ConnectorError | None:
         return None
     status = exc.response.status_code
     error = exc.response.get("error", "") if exc.response.data else ""
+    asked = retry_after(exc.response.headers)
     if status == 429 or error == "ratelimited":
-        retry_after = exc.response.headers.get("Retry-After") or exc.response.headers.get(
-            "retry-after"
-        )
-        return RateLimited(SERVICE, f"429 {error}", float(retry_after) if retry_after else None)
+        return RateLimited(SERVICE, f"429 {error}", asked)
     if status >= 500 or error in _RETRYABLE_ERRORS:
-        return Transient(SERVICE, f"{status} {error}")
+        return Transient(SERVICE, f"{status} {error}", asked)
     if error == "missing_scope":
         needed = exc.response.get("needed", "?")
         return Permanent(SERVICE, f"missing_scope: add the {needed} scope to the Slack app")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import random
 import threading
 import time
@@ -94,7 +95,8 @@ class Fault:
     seconds: float | None = None
     status: int = 503
     delay: float = 0.5
-    retry_after: int = 1
+    # Seconds of Retry-After to send: an error sends none unless given; a rate limit sends 1.
+    retry_after: float | None = None
     path_contains: str | None = None
     after: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -345,9 +347,14 @@ class Emulator:
         if fault is None:
             return None, None
         if fault.kind == "rate_limit":
-            return self.rate_limited(fault.retry_after, "injected rate limit"), fault.kind
+            wait = 1 if fault.retry_after is None else fault.retry_after
+            return self.rate_limited(wait, "injected rate limit"), fault.kind
         if fault.kind == "error":
-            return self.error(fault.status, "injected_error", "injected server error"), fault.kind
+            response = self.error(fault.status, "injected_error", "injected server error")
+            if fault.retry_after is not None:
+                # RFC 9110 section 10.2.3: a 503 (or any answer) may say when to come back.
+                response.headers["Retry-After"] = str(math.ceil(fault.retry_after))
+            return response, fault.kind
         time.sleep(fault.delay)  # slow and timeout: the client decides whether it waits that long
         if fault.kind == "timeout":
             return self.error(504, "gateway_timeout", "injected timeout"), fault.kind

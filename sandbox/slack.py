@@ -303,6 +303,10 @@ class SlackEmulator(Emulator):
     def error(self, status: int, code: str, message: str) -> Response:
         if code == "not_found":
             code = "unknown_method"  # UNCONFIRMED status: we answer unknown methods with 404.
+        elif code == "injected_error":
+            # Slack's common error for "a transient issue on our end" (every method page, e.g.
+            # https://docs.slack.dev/reference/methods/chat.postMessage); body shape as always.
+            code = "internal_error"
         return self.json({"ok": False, "error": code}, status)
 
     def rate_limited(self, retry_after: float, reason: str) -> Response:

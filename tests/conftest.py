@@ -101,6 +101,24 @@ def world(tmp_path) -> World:
         yield make_world(box, tmp_path, rate_scale=FAST)
 
 
+def retries_waited(box: Sandbox, statuses: set[int], seconds: float) -> int:
+    """Assert from each emulator's call log that every answer of these statuses, each sent with
+    a Retry-After of ``seconds``, was retried no sooner; returns how many there were."""
+    answered = 0
+    for name, emulator in box.emulators.items():
+        calls = emulator.calls()
+        for n, call in enumerate(calls):
+            if call.status not in statuses:
+                continue
+            answered += 1
+            same = (c for c in calls[n + 1 :] if (c.method, c.path) == (call.method, call.path))
+            retry = next(same, None)
+            if retry is not None:
+                waited = retry.at - call.at
+                assert waited >= seconds * 0.95, (name, call.method, call.path, call.status, waited)
+    return answered
+
+
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 
 

@@ -13,7 +13,7 @@ from app import create_app
 from cli import CommandFailed, printable
 from sync.mappings import MappingError
 from sync.store.models import Onboarding
-from tests.conftest import make_world
+from tests.conftest import make_world, retries_waited
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,6 +68,21 @@ def test_setup_creates_properties_once_and_prints_the_notion_ids(sandbox, tmp_pa
     assert "deals: onboarding_status exists" in first.output  # make_world installed it already
     second = runner.invoke(args=["setup"])
     assert "created" not in second.output.replace("Notion databases created", "")
+
+
+def test_setup_waits_out_the_retry_after_of_every_503(sandbox, tmp_path):
+    """`flask setup` goes through the connectors' one call path, Retry-After included."""
+    world = make_world(sandbox, tmp_path)
+    parent = sandbox.notion.seed_parent_page(title="CS")["id"]
+    settings = world.services.settings
+    settings.notion_projects_database_id = settings.notion_tasks_database_id = None
+    settings.notion_parent_page_id = parent
+    for emulator in (sandbox.hubspot, sandbox.notion):  # the first two calls of each fail
+        emulator.faults.add("error", status=503, calls=2, retry_after=1)
+    result = world.app.test_cli_runner().invoke(args=["setup"])
+    assert result.exit_code == 0, result.output
+    assert "NOTION_PROJECTS_DATABASE_ID=" in result.output
+    assert retries_waited(sandbox, {503}, seconds=1) == 4
 
 
 def test_doctor_passes_on_a_good_install_and_names_what_to_fix(sandbox, tmp_path):

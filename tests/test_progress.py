@@ -10,6 +10,7 @@ from connectors.errors import Permanent
 from sandbox.scenarios import SEGMENT_ID, seed_customer
 from sync.jobs.worker import run_until_idle
 from sync.onboarding import notion_schema as schema
+from sync.onboarding.crm import GONE
 from sync.progress.compute import TaskState, compute
 from sync.progress.poll import CURSOR, poll_tasks
 from sync.progress.tracking import DAY_CURSOR, progress_tick
@@ -116,6 +117,28 @@ def test_a_ticked_task_reaches_the_deal_and_company_after_one_poll_and_nothing_e
 
     again = progress_tick(world.services)  # re-reads the minute, changes nothing
     assert again.applied.tasks_changed == 0 and len(batch_updates(world)) == before + 2
+
+
+def test_a_deal_deleted_in_hubspot_gets_a_207_once_then_only_its_company_is_written(world):
+    customer = kicked_off(world, employees=10)
+    tasks = onboarding(world, customer.deal_id).tasks
+    world.box.hubspot.delete_as_user("deals", customer.deal_id)  # its webhook never arrives
+    before = len(batch_updates(world))
+    tick_in_notion(world, tasks[0].notion_page_id)
+    progress_tick(world.services)
+
+    answered = [(c.path.split("/")[-3], c.status) for c in batch_updates(world)[before:]]
+    assert answered == [("deals", 207), ("companies", 200)]
+    row = onboarding(world, customer.deal_id)
+    assert row.written[GONE] == [f"deals/{customer.deal_id}"]
+    assert row.written["progress"] == str(row.progress["percent"])  # settled: not sent again
+
+    tick_in_notion(world, tasks[1].notion_page_id)
+    progress_tick(world.services)
+    answered = [(c.path.split("/")[-3], c.status) for c in batch_updates(world)[before + 2 :]]
+    assert answered == [("companies", 200)]
+    company = world.box.hubspot.record("companies", customer.company_id)["properties"]
+    assert company["onboarding_progress"] == onboarding(world, customer.deal_id).written["progress"]
 
 
 def test_two_edits_in_the_same_minute_on_each_side_of_a_poll_are_both_seen(tmp_path):

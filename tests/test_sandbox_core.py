@@ -47,6 +47,40 @@ def test_an_injected_error_can_let_some_calls_through_first():
     assert statuses == [200, 200, 503, 200]
 
 
+def test_an_injected_error_says_retry_after_only_when_asked_in_each_vendors_body():
+    with Sandbox() as box:
+        for emulator in box.emulators.values():
+            emulator.faults.add("error", status=503, calls=1, retry_after=2)
+            emulator.faults.add("error", status=503, calls=1)
+        answers = {
+            "hubspot": lambda: requests.get(
+                f"{box.url('hubspot')}/crm/v3/owners/", headers=HUBSPOT
+            ),
+            "notion": lambda: requests.get(f"{box.url('notion')}/v1/users/me", headers=NOTION),
+            "slack": lambda: requests.post(f"{box.url('slack')}auth.test", headers=SLACK),
+            "customerio": lambda: requests.get(
+                f"{box.url('customerio')}/accounts/region", auth=CUSTOMERIO
+            ),
+        }
+        for name, ask in answers.items():
+            told, untold = ask(), ask()
+            assert (told.status_code, told.headers.get("Retry-After")) == (503, "2"), name
+            assert untold.status_code == 503 and "Retry-After" not in untold.headers, name
+            assert told.json() == {**told.json(), **VENDOR_BODIES[name]}, name
+
+
+HUBSPOT = {"Authorization": "Bearer pat-sandbox"}
+NOTION = {"Authorization": "Bearer secret_sandbox", "Notion-Version": "2025-09-03"}
+SLACK = {"Authorization": "Bearer xoxb-sandbox"}
+CUSTOMERIO = ("sandbox-site", "sandbox-key")
+VENDOR_BODIES = {  # the keys each vendor's error body has, with an injected 503's values
+    "hubspot": {"status": "error", "category": "INTERNAL_ERROR"},
+    "notion": {"object": "error", "status": 503, "code": "service_unavailable"},
+    "slack": {"ok": False, "error": "internal_error"},
+    "customerio": {"meta": {"error": "injected server error"}},
+}
+
+
 def test_injected_rate_limit_hits_about_the_share_asked_for():
     emu = EchoEmulator()
     emu.limiter = SlidingWindowLimit(limit=10_000, window=60)

@@ -499,6 +499,23 @@ def test_fourth_call_in_the_window_gets_hubspots_429(small_window):
     assert 1 <= int(caught.value.headers["Retry-After"]) <= 10
 
 
+def test_a_starter_account_reports_and_enforces_100_calls_per_10_seconds(sandbox):
+    deal = sandbox.hubspot.seed_deal({"dealname": "Small account"})
+    answer = requests.post(f"{sandbox.url('hubspot')}/_sandbox/set_tier", json={"tier": "starter"})
+    assert answer.json()["result"] == {"per_ten_seconds": 100, "daily": 250_000}
+    client = HubSpot(access_token="pat-sandbox", host=sandbox.url("hubspot"), retry=False)
+    first = client.crm.deals.basic_api.get_by_id_with_http_info(deal["id"])
+    assert first[2]["X-HubSpot-RateLimit-Max"] == "100"
+    assert first[2]["X-HubSpot-RateLimit-Daily"] == "250000"
+    for _ in range(99):
+        client.crm.deals.basic_api.get_by_id(deal["id"])
+    with pytest.raises(ApiException) as caught:
+        client.crm.deals.basic_api.get_by_id(deal["id"])
+    assert caught.value.status == 429
+    sandbox.reset()  # back to the tier the emulator was made with
+    assert sandbox.hubspot.tier == "professional"
+
+
 def test_window_frees_up_when_the_clock_moves_on(small_window):
     from datetime import timedelta
 

@@ -15,6 +15,7 @@ import pytest
 import requests
 from notion_client import APIErrorCode, APIResponseError, Client
 from notion_client.client import RetryOptions
+from notion_client.errors import HTTPResponseError
 from notion_client.helpers import iterate_paginated_api
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -487,6 +488,15 @@ def test_injected_errors_answer_with_notions_error_body(box, notion, status, cod
     assert (body["object"], body["status"], body["code"]) == ("error", status, code)
     assert body["request_id"]
     assert notion.users.me()["type"] == "bot"
+
+
+def test_an_injected_529_is_notions_service_overload_with_the_retry_after_asked(box, notion):
+    box.notion.faults.add("error", status=529, calls=1, retry_after=2)
+    with pytest.raises(HTTPResponseError) as refused:  # the SDK knows no service_overload code
+        notion.users.me()
+    body = json.loads(refused.value.body)
+    assert (body["status"], body["code"]) == (529, "service_overload")
+    assert refused.value.headers["Retry-After"] == "2"
 
 
 # ----- rate limits ----------------------------------------------------------------------------

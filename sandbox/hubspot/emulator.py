@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from sandbox.core import Clock, Emulator
 from sandbox.hubspot.access import TokenAccess
 from sandbox.hubspot.batch import BatchEndpoints
-from sandbox.hubspot.limits import RateLimits
+from sandbox.hubspot.limits import DEFAULT_TIER, RateLimits
 from sandbox.hubspot.objects import ObjectEndpoints
 from sandbox.hubspot.owners import Owners
 from sandbox.hubspot.pipelines import Pipelines
@@ -59,8 +59,16 @@ class HubSpotEmulator(
 
     name = "hubspot"
 
-    def __init__(self, clock: Clock | None = None, rate_scale: float = 1.0, seed: int = 0) -> None:
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        rate_scale: float = 1.0,
+        seed: int = 0,
+        tier: str = DEFAULT_TIER,
+    ) -> None:
+        """``tier`` (free, starter, professional, enterprise) sets the account's rate limits."""
         self.seed = seed
+        self.default_tier = tier
         self.webhook_retry_delay = 0.2
         super().__init__(clock=clock, rate_scale=rate_scale, seed=seed)
 

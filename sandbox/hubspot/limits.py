@@ -7,12 +7,19 @@ from datetime import UTC, date, datetime, timedelta
 
 from werkzeug.wrappers import Request, Response
 
-from sandbox.core import SlidingWindowLimit
+from sandbox.core import SlidingWindowLimit, command
 from sandbox.hubspot.access import bearer_token
 
 TEN_SECONDS = 10.0
-BURST_LIMIT = 190  # Professional tier, per token and 10 s
-DAILY_LIMIT = 625_000
+# (calls per token and 10 s, calls per account and day) by the account's tier, from HubSpot's
+# usage guidelines (https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details).
+TIERS = {
+    "free": (100, 250_000),
+    "starter": (100, 250_000),
+    "professional": (190, 625_000),
+    "enterprise": (190, 1_000_000),
+}
+DEFAULT_TIER = "professional"
 SEARCH_PER_SECOND = 4
 
 RATE_MESSAGES = {
@@ -25,18 +32,34 @@ RATE_MESSAGES = {
 class RateLimits:
     """Counts each call against its token's limits and answers 429 the way HubSpot does."""
 
+    default_tier: str
+    tier: str
     _burst: SlidingWindowLimit
     _search_limit: SlidingWindowLimit
     _daily_limit: int
     _daily: tuple[date, int]
 
     def _reset_limits(self) -> None:
-        self._burst = SlidingWindowLimit(max(1, round(BURST_LIMIT * self.rate_scale)), TEN_SECONDS)
+        self._set_tier(self.default_tier)
         self._search_limit = SlidingWindowLimit(
             max(1, round(SEARCH_PER_SECOND * self.rate_scale)), 1.0
         )
-        self._daily_limit = max(1, round(DAILY_LIMIT * self.rate_scale))
         self._daily = (self.now().date(), 0)
+
+    @command
+    def set_tier(self, tier: str) -> dict[str, int]:
+        """Limit calls as an account of this tier does (until reset); returns its limits."""
+        with self.lock:
+            self._set_tier(tier)
+            return {"per_ten_seconds": self._burst.limit, "daily": self._daily_limit}
+
+    def _set_tier(self, tier: str) -> None:
+        if tier not in TIERS:
+            raise ValueError(f"unknown HubSpot tier {tier!r}; expected one of {sorted(TIERS)}")
+        burst, daily = TIERS[tier]
+        self.tier = tier
+        self._burst = SlidingWindowLimit(max(1, round(burst * self.rate_scale)), TEN_SECONDS)
+        self._daily_limit = max(1, round(daily * self.rate_scale))
 
     def rate_limited(
         self, retry_after: float, reason: str, policy: str = "TEN_SECONDLY_ROLLING"

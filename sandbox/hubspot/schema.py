@@ -7,7 +7,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from sandbox.core import command, iso_millis
+from sandbox.core import iso_millis
 from sandbox.hubspot.account import OBJECT_TYPE_IDS, SINGULAR, canonical_type
 from sandbox.hubspot.api import ApiError, api_handler, json_body
 
@@ -125,19 +125,14 @@ def property_group(name: str, label: str, display_order: int = -1) -> dict[str, 
     return {"name": name, "label": label, "displayOrder": display_order, "archived": False}
 
 
-TIERS = ("free", "starter", "professional", "enterprise")
-
-
 class PropertySchema:
     """The account's property definitions and groups, and the endpoints that read or add them."""
 
     _groups: dict[str, dict[str, dict[str, Any]]]
     _properties: dict[str, dict[str, dict[str, Any]]]
+    tier: str
 
     def _reset_schema(self) -> None:
-        # Stage calculated properties ("Date entered <stage>") exist on Professional and
-        # Enterprise accounts only; set_tier("starter") takes them away.
-        self.stage_properties = True
         created = iso_millis(self.now())
         self._groups = {
             t: {f"{SINGULAR[t]}information": property_group(f"{SINGULAR[t]}information",
@@ -166,14 +161,11 @@ class PropertySchema:
             for i, (value, label) in enumerate(values)
         ]
 
-    @command
-    def set_tier(self, tier: str) -> dict[str, Any]:
-        """The account's subscription: free or starter lack the stage calculated properties."""
-        if tier not in TIERS:
-            raise ValueError(f"unknown tier {tier!r}; one of {', '.join(TIERS)}")
-        with self.lock:
-            self.stage_properties = tier not in ("free", "starter")
-        return {"tier": tier, "stage_properties": self.stage_properties}
+    @property
+    def stage_properties(self) -> bool:
+        """Stage calculated properties ("Date entered <stage>") exist on Professional and
+        Enterprise accounts only (the tier is set in sandbox/hubspot/limits.py)."""
+        return self.tier not in ("free", "starter")
 
     def _definitions(self, object_type: str) -> dict[str, dict[str, Any]]:
         """The account's properties: the stored ones, and per deal stage its date-entered one."""

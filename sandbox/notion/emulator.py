@@ -23,7 +23,14 @@ MISSING_VERSION = (
     "instead was `undefined`."
 )
 RATE_LIMITED = "You have been rate limited. Please try again in a few minutes."
-SERVER_CODES = {500: "internal_server_error", 503: "service_unavailable", 504: "gateway_timeout"}
+# Injected failures by status. 529 service_overload is from the request-limits page
+# (https://developers.notion.com/reference/request-limits): clients respect its Retry-After.
+SERVER_CODES = {
+    500: "internal_server_error",
+    503: "service_unavailable",
+    504: "gateway_timeout",
+    529: "service_overload",
+}
 
 
 class NotionEmulator(NotionRoutes, Inspection):
