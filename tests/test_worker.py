@@ -100,3 +100,14 @@ def test_a_poison_event_is_marked_malformed_and_the_rest_are_routed(world):
     assert status == "malformed" and note.startswith("routing failed: ValueError")
     assert rows["8"] == ("processed", "kickoff queued")
     assert services.queue.get("kickoff", "8").status == "queued"
+
+
+def test_a_transient_failure_is_not_retried_before_the_services_retry_after(world, handlers):
+    def migrating(services, job, heartbeat):
+        raise Transient("hubspot", "477 Migration in progress", retry_after=3600)
+
+    handlers[MilestoneJob.kind] = migrating
+    job = queued(world)
+    assert run_job(world.services, world.services.queue, job) == "retrying"
+    row = world.services.queue.get(job.kind, job.key)
+    assert row.run_after >= utcnow() + timedelta(seconds=3590)

@@ -62,8 +62,8 @@ def run_job(services: Services, queue: JobQueue, job: Job) -> str:
         if handler is None or payload is None:
             raise Permanent("worker", f"unknown job kind {job.kind!r}")
         note = handler(services, payload.from_json(job.payload), lambda: queue.extend(job))
-    except Transient as exc:
-        queue.retry_later(job, str(exc), _backoff(job.attempts))
+    except Transient as exc:  # not before the service's own Retry-After, when it gave one
+        queue.retry_later(job, str(exc), max(_backoff(job.attempts), exc.retry_after or 0))
         return "retrying"
     except Permanent as exc:
         queue.fail(job, str(exc))

@@ -61,7 +61,10 @@ def run_kickoff(
     if permanent or not transient:
         _set_status(services, onboarding, "failed" if permanent else "active")
     if transient:
-        raise Transient("kickoff", "; ".join(str(e) for e in transient))
+        waits = [e.retry_after for e in transient if e.retry_after is not None]
+        raise Transient(
+            "kickoff", "; ".join(str(e) for e in transient), max(waits) if waits else None
+        )
     if permanent:
         raise Permanent("kickoff", "; ".join(str(e) for e in permanent))
     return KickoffOutcome(onboarding.id)
