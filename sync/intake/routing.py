@@ -9,7 +9,7 @@ only decides what is worth checking. Adding a trigger is one row.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -20,6 +20,7 @@ from sync.intake import inbox
 from sync.intake.events import HubSpotEvent
 from sync.jobs.payloads import EndJob, HoldJob, KickoffJob, MergeJob
 from sync.lifecycle.reasons import CHURNED, DELETED, LOST, ON_HOLD, status_property
+from sync.mappings.triggers import Trigger
 from sync.services import Services
 from sync.store.models import Job, Onboarding
 
@@ -63,7 +64,7 @@ def _is_hold_change(services: Services, event: HubSpotEvent) -> bool:
     return event.changes("deal", status_property(services))
 
 
-def _in_stages(triggers: list, event: HubSpotEvent) -> bool:  # type: ignore[type-arg]
+def _in_stages(triggers: Sequence[Trigger], event: HubSpotEvent) -> bool:
     """The webhook names no pipeline: a stage listed under any pipeline matches."""
     return any(event.value in trigger.stages for trigger in triggers)
 
