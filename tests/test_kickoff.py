@@ -150,7 +150,7 @@ def test_kickoffs_wait_out_every_503s_retry_after_and_notions_529(world):
     for emulator in world.box.emulators.values():
         assert [c for c in emulator.calls() if c.status == 503], emulator.name
     assert world.box.notion.calls(status=529)
-    assert retries_waited(world.box, {503, 529}, seconds=1) >= 10
+    assert retries_waited(world.box, {503, 529}, seconds=1) >= 5  # one per vendor, and a 529
 
 
 def test_permanent_failure_in_one_service_leaves_the_rest_done_and_retry_completes_it(tmp_path):
