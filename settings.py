@@ -67,7 +67,9 @@ class Settings(BaseSettings):
     customerio_rate_per_second: float = Field(default=50.0, gt=0)  # 100/s fair use
     poll_interval_seconds: float = Field(default=60.0, gt=0)
     escalate_after_business_days: int = Field(default=2, ge=0)
-    job_lease_seconds: float = Field(default=120.0, gt=0)
+    # A running job's lease, renewed every third of it: a job whose worker died is taken over
+    # within this many seconds.
+    job_lease_seconds: float = Field(default=20.0, gt=0)
     max_concurrent_jobs: int = Field(default=16, ge=1)
     # /health answers 503 when an event has waited this long to be routed, or a due job to run.
     health_max_wait_seconds: float = Field(default=600.0, gt=0)

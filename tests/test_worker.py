@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -111,3 +112,31 @@ def test_a_transient_failure_is_not_retried_before_the_services_retry_after(worl
     assert run_job(world.services, world.services.queue, job) == "retrying"
     row = world.services.queue.get(job.kind, job.key)
     assert row.run_after >= utcnow() + timedelta(seconds=3590)
+
+
+def test_a_job_running_longer_than_its_lease_keeps_it_and_settles_once(world, handlers):
+    services = world.services
+    services.queue.lease = timedelta(seconds=0.3)
+    stolen = []
+
+    def slow(services, job, heartbeat):
+        time.sleep(1.2)  # four leases long
+        stolen.append(services.queue.claim("another worker"))
+
+    handlers[MilestoneJob.kind] = slow
+    job = queued(world)
+    assert run_job(services, services.queue, job) == "done"
+    assert stolen == [None]  # the heartbeat kept it: nobody could take it over meanwhile
+    time.sleep(0.4)  # a beat that came late must not revive it
+    assert services.queue.get(job.kind, job.key).status == "done"
+
+
+def test_a_job_whose_worker_died_is_taken_over_after_one_lease(world):
+    services = world.services
+    services.queue.lease = timedelta(seconds=0.3)
+    dead = queued(world)  # claimed, then its process vanished: no heartbeat
+    assert services.queue.claim("survivor") is None
+    time.sleep(0.35)
+    taken = services.queue.claim("survivor")
+    assert taken is not None and taken.id == dead.id
+    assert not services.queue.extend(dead)  # the dead worker's late beat changes nothing

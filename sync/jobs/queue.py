@@ -28,7 +28,7 @@ class JobQueue:
     def __init__(
         self,
         store: Store,
-        lease: timedelta = timedelta(minutes=2),
+        lease: timedelta = timedelta(seconds=20),
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
@@ -86,9 +86,16 @@ class JobQueue:
                     return session.get(Job, job_id)
         return None
 
-    def extend(self, job: Job) -> None:
-        """Keep holding a long job (called between its steps)."""
-        self._settle(job, status="running", claimed_until=self.now() + self.lease)
+    def extend(self, job: Job) -> bool:
+        """Keep holding a running job; False when it is no longer ours (settled, or taken over
+        after its lease ran out), so a late heartbeat never revives a finished job."""
+        with self.store.session() as session:
+            renewed = session.execute(
+                update(Job)
+                .where(Job.id == job.id, Job.status == "running", Job.claimed_by == job.claimed_by)
+                .values(claimed_until=self.now() + self.lease, updated_at=self.now())
+            )
+            return renewed.rowcount == 1
 
     def complete(self, job: Job) -> None:
         self._settle(job, status="done", claimed_by=None, claimed_until=None, last_error=None)

@@ -12,8 +12,9 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -61,7 +62,8 @@ def run_job(services: Services, queue: JobQueue, job: Job) -> str:
         handler, payload = HANDLERS.get(job.kind), PAYLOADS.get(job.kind)
         if handler is None or payload is None:
             raise Permanent("worker", f"unknown job kind {job.kind!r}")
-        note = handler(services, payload.from_json(job.payload), lambda: queue.extend(job))
+        with _lease_kept(queue, job):
+            note = handler(services, payload.from_json(job.payload), lambda: queue.extend(job))
     except Transient as exc:  # not before the service's own Retry-After, when it gave one
         queue.retry_later(job, str(exc), max(_backoff(job.attempts), exc.retry_after or 0))
         return "retrying"
@@ -81,6 +83,29 @@ def run_job(services: Services, queue: JobQueue, job: Job) -> str:
     if note:
         log.info("%s %s: %s", job.kind, job.key, note)
     return "done"
+
+
+@contextmanager
+def _lease_kept(queue: JobQueue, job: Job) -> Iterator[None]:
+    """Renew the job's lease every third of it while its handler runs: a short lease then
+    means a job whose worker died is taken over within it, and a live one never loses it."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(queue.lease.total_seconds() / 3):
+            try:
+                if not queue.extend(job):
+                    return  # settled or taken over: nothing left to hold
+            except Exception:  # the database hiccupped: the next beat tries again
+                log.warning("job %s %s: lease not renewed", job.kind, job.key, exc_info=True)
+
+    heart = threading.Thread(target=beat, name=f"lease-{job.id}", daemon=True)
+    heart.start()
+    try:
+        yield
+    finally:
+        done.set()
+        heart.join()
 
 
 def _backoff(attempts: int) -> float:
