@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from connectors.errors import ConnectorError
-from sync.intake.catchup import LAST_MODIFIED, stage_clock
+from sync.intake.catchup import LAST_MODIFIED, stage_clocks
 from sync.onboarding import notion_schema
 from sync.services import Services
 
@@ -142,8 +142,7 @@ def _notion_databases(services: Services) -> str:
 
 def _catch_up_clock(services: Services) -> str:
     """Which property the catch-up searches by (Free and Starter lack the stage-entry ones)."""
-    stages = [stage for trigger in services.mappings.triggers.start for stage in trigger.stages]
-    clocks = {stage: stage_clock(services, stage) for stage in stages}
+    clocks = stage_clocks(services)
     fallback = sorted(stage for stage, clock in clocks.items() if clock == LAST_MODIFIED)
     if fallback:
         return (

@@ -115,7 +115,7 @@ class Services:
 
     def _secret(self, name: str) -> str:
         value = getattr(self.settings, name)
-        if value is None or not value.get_secret_value():
+        if value is None:  # a blank variable is unset too (settings.Secret)
             service = name.split("_")[0]
             raise Permanent(service, f"{name.upper()} is not set")
         return value.get_secret_value()

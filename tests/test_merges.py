@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from sync.jobs.payloads import MergeJob
+from sync.lifecycle.merges import run_merge
+from sync.store.models import Onboarding
 from tests.test_endings import counts, onboarding, settle, started
 
 
@@ -39,3 +44,19 @@ def test_a_plain_deletion_still_ends_the_onboarding(world):
     world.deliver(world.box.hubspot.delete_as_user("deals", customer.deal_id))
     settle(world)
     assert onboarding(world, customer.deal_id).status == "cancelled"
+
+
+def test_a_merge_job_run_again_after_dying_before_the_write_writes_the_survivor(world):
+    customer = started(world)
+    survivor = world.box.hubspot.seed_deal(
+        {"dealname": "Acme Robotics - renewal", "dealstage": "closedwon", "pipeline": "default"}
+    )["id"]
+    with world.services.store.session() as session:  # moved, then the process died
+        moved = session.scalar(select(Onboarding).where(Onboarding.deal_id == customer.deal_id))
+        moved.deal_id, moved.written = survivor, {}
+
+    note = run_merge(world.services, MergeJob(customer.deal_id, survivor_id=survivor))
+
+    assert note == f"deal {customer.deal_id} was already followed"
+    fields = world.box.hubspot.record("deals", survivor)["properties"]
+    assert fields.get("onboarding_status") == "on_track"

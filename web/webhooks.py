@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
@@ -96,7 +95,7 @@ def notion() -> Any:
     store = current_app.extensions["store"]
     if "X-Notion-Signature" not in request.headers:  # only the one-time handshake is unsigned
         token = verification_token(request, current_app.extensions["settings"])
-        keep_notion_verification(store, json.dumps({"verification_token": token}).encode())
+        keep_notion_verification(store, token)
         return jsonify(received="verification")
     return _intake(
         "notion_webhook_token",

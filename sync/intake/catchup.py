@@ -71,9 +71,10 @@ def catch_up(
         raise ValueError("catch-up needs timezone-aware times")
     result = CatchUpResult(since, until)
     seen: set[str] = set()
+    clocks = stage_clocks(services)
     for trigger in services.mappings.triggers.start:
         for stage in trigger.stages:
-            clock = stage_clock(services, stage)
+            clock = clocks[stage]
             pages = services.hubspot.deals_entered_stage(
                 trigger.pipeline, stage, since, until, properties=[CLOSE_DATE], clock=clock,
                 extra_filters=_closed_lately(since) if clock == LAST_MODIFIED else (),
@@ -105,12 +106,17 @@ def catch_up_tick(services: Services) -> CatchUpResult:
     return result
 
 
-def stage_clock(services: Services, stage: str) -> str:
-    """The deal property that says when a deal entered ``stage``: its date-entered property
-    where the account has one (Professional and Enterprise), else the last modification
-    (Free and Starter have no stage calculated properties: the search would find nothing)."""
-    entered = date_entered_property(stage)
-    return entered if entered in services.hubspot.property_names("deals") else LAST_MODIFIED
+def stage_clocks(services: Services) -> dict[str, str]:
+    """Per start stage, the deal property that says when a deal entered it: its date-entered
+    property where the account has one (Professional and Enterprise), else the last change
+    (Free and Starter have no stage calculated properties: the search would find nothing).
+    One read of the account's deal properties."""
+    known = services.hubspot.property_names("deals")
+    stages = (stage for trigger in services.mappings.triggers.start for stage in trigger.stages)
+    return {
+        stage: entered if (entered := date_entered_property(stage)) in known else LAST_MODIFIED
+        for stage in stages
+    }
 
 
 def _closed_lately(since: datetime) -> list[dict[str, str]]:

@@ -97,15 +97,15 @@ def store_notion_event(store: Store, body: bytes) -> Received:
     return Received(new=new, duplicates=1 - new, malformed=0)
 
 
-def keep_notion_verification(store: Store, body: bytes) -> None:
-    """Notion's one-time handshake: kept (not acted on) so an admin can read the token."""
-    payload = body.decode("utf-8", "replace")
+def keep_notion_verification(store: Store, token: str) -> None:
+    """Notion's one-time handshake: its token kept (not acted on) so an admin can read it."""
+    payload = json.dumps({"verification_token": token})
     row = {
         "source": "notion",
         "payload": payload,
         "received_at": utcnow(),
         "deliveries": 1,
-        "dedupe_key": f"notion-verification:{hashlib.sha256(body).hexdigest()[:32]}",
+        "dedupe_key": f"notion-verification:{hashlib.sha256(token.encode()).hexdigest()[:32]}",
         "kind": "verification",
         "object_id": None,
         "occurred_at": utcnow(),

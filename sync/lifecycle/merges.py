@@ -24,25 +24,29 @@ def run_merge(
     one of its own); the survivor's HubSpot fields are then written afresh."""
     with services.store.session() as session:
         absorbed = session.scalar(select(Onboarding).where(Onboarding.deal_id == job.deal_id))
-        if absorbed is None:
-            if _kickoff_unsettled(services, job.deal_id):
-                raise Transient("worker", "the absorbed deal's kickoff has not run yet")
-            return f"deal {job.deal_id} has no onboarding (already followed?)"
-        if absorbed.status == "starting":
-            raise Transient("worker", "the kickoff is running; the merge waits for it")
         survivor = session.scalar(
             select(Onboarding.id).where(Onboarding.deal_id == job.survivor_id)
         )
-        if survivor is not None:
+        if absorbed is None:
+            if _kickoff_unsettled(services, job.deal_id):
+                raise Transient("worker", "the absorbed deal's kickoff has not run yet")
+            # Moved by an earlier run, which may have died before writing the fields.
+            moved, note = survivor, f"deal {job.deal_id} was already followed"
+        elif absorbed.status == "starting":
+            raise Transient("worker", "the kickoff is running; the merge waits for it")
+        elif survivor is not None:
             if absorbed.ended_at is None:
                 absorbed.status, absorbed.ended_at = "cancelled", services.now()
                 absorbed.end_reason = f"merged into deal {job.survivor_id}, which has its own"
             return f"deal {job.deal_id} merged into {job.survivor_id}, whose onboarding stays"
-        absorbed.deal_id = job.survivor_id
-        absorbed.written = {}  # the survivor has none of our fields yet: write them all
-        moved = absorbed.id
-    refresh(services, [moved])
-    return f"onboarding followed deal {job.deal_id} into deal {job.survivor_id}"
+        else:
+            absorbed.deal_id = job.survivor_id
+            absorbed.written = {}  # the survivor has none of our fields yet: write them all
+            moved = absorbed.id
+            note = f"onboarding followed deal {job.deal_id} into deal {job.survivor_id}"
+    if moved is not None:
+        refresh(services, [moved])  # only what HubSpot does not show yet is written
+    return note
 
 
 def merged_into(services: Services, deal_id: str) -> str | None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +24,9 @@ class OnboardingRun:
     onboarding: Onboarding
     ledger: Ledger
     context: dict[str, Any]  # for templates; kept current as links are made
+    # The fan-out's threads remember links at once: each read-modify-write of the context
+    # must not overwrite another's (a lost project URL would leave the summary unposted).
+    _remembering: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def of(
@@ -41,7 +45,7 @@ class OnboardingRun:
     def remember(self, channel_id: str | None = None, **links: str) -> None:
         """Save new links (project_url, channel_name, channel_url) on the onboarding, and show
         them, and a new channel's id, to the templates rendered after this."""
-        with self.services.store.session() as session:
+        with self._remembering, self.services.store.session() as session:
             row = session.get(Onboarding, self.onboarding.id)
             assert row is not None
             row.context = OnboardingContext.from_json(row.context).with_links(**links).to_json()
